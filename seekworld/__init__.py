@@ -1,0 +1,3 @@
+"""seekworld: RL toolkit for geolocation reasoning with vision-language models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from seekworld.cli.main import main
+
+sys.exit(main())

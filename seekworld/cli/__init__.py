@@ -1,0 +1,1 @@
+"""The `seekworld` command: one module per subcommand, heavy libraries imported lazily inside each."""

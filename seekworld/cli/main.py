@@ -1,0 +1,42 @@
+"""Entry point of the `seekworld` command.
+
+Each subcommand lives in `seekworld/cli/<name>.py` and exposes
+`add_parser(subparsers) -> argparse.ArgumentParser` and `run(args) -> int`.
+Modules import their heavy dependencies inside `run`, so `seekworld --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from seekworld import __version__
+
+# Subcommand name -> module under seekworld.cli (module names avoid Python keywords and clashes).
+SUBCOMMANDS: dict[str, str] = {
+    "score": "score",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seekworld", description="Geolocation reasoning RL toolkit on upstream OpenRLHF."
+    )
+    parser.add_argument("--version", action="version", version=f"seekworld {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in SUBCOMMANDS.values():
+        mod = importlib.import_module(f"seekworld.cli.{module}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Text normalisation for place names: one function used for table keys and for answers alike.
+
+normalize("  Baden-Württemberg ") == "baden wurttemberg"
+key("中國，廣東省") == "中国广东省"
+
+Steps (order matters; see tests/geo/test_normalize.py for the properties):
+NFKC (full-width -> ASCII) -> Traditional/Japanese -> Simplified Chinese -> casefold ->
+accents stripped on Latin/Greek/Cyrillic letters only (stripping on kana would break Japanese) ->
+apostrophes dropped -> other punctuation and symbols -> space -> spaces collapsed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["key", "normalize", "strip_type_words"]
+
+# Letters with no Unicode decomposition that speakers still write without the mark.
+_LETTER_FOLDS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŀ": "l"}
+)
+_APOSTROPHES = str.maketrans({c: None for c in "'’‘ʼ`´ʻ"})
+_FOLD_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    raw = resources.files("seekworld.geo").joinpath("data/t2s.json.gz").read_bytes()
+    mapping = json.loads(gzip.decompress(raw))["map"]
+    return {ord(k): v for k, v in mapping.items()}
+
+
+def _is_separator(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PSZC"
+
+
+# ASCII fast path: most answers are plain ASCII.
+_ASCII_SEP = re.compile(r"[^a-z0-9]+")
+
+
+def _strip_marks(text: str) -> str:
+    """Drop combining marks that follow a Latin/Greek/Cyrillic base letter; keep the rest (kana)."""
+    out: list[str] = []
+    base_foldable = False
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch):
+            if base_foldable:
+                continue
+        else:
+            name = unicodedata.name(ch, "")
+            base_foldable = name.startswith(_FOLD_SCRIPTS)
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Normalise a place name or answer fragment to lower-case words separated by single spaces."""
+    if text.isascii():
+        text = text.lower().replace("'", "").replace("`", "").replace("&", " and ")
+        return " ".join(_ASCII_SEP.sub(" ", text).split())
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_t2s_table()).casefold()
+    text = _strip_marks(text).translate(_LETTER_FOLDS).translate(_APOSTROPHES)
+    # casefold and mark stripping can leave forms that NFKC or casefold would change again;
+    # one more round of each makes the function idempotent.
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(" " if _is_separator(ch) else ch for ch in text.replace("&", " and "))
+    return " ".join(text.split())
+
+
+def key(text: str) -> str:
+    """Lookup key: the normalised text without spaces ("New  York" and "NewYork" agree)."""
+    return normalize(text).replace(" ", "")
+
+
+# --- type words (second pass only) -------------------------------------------------------------
+
+# Latin-script words naming the kind of region, stripped at either end of a normalised name.
+_TYPE_WORDS = frozenset(
+    """
+    province provinces provincia provincie provinz provincial prov pref
+    state states estado etat stato staat
+    region regions regione regiao regio rajon
+    prefecture prefectures prefektur
+    oblast oblasti krai kray okrug autonomous autonomy avtonomnyy avtonomnaya
+    county comte condado contea grafschaft
+    voivodeship wojewodztwo vojvodina
+    canton kanton cantone
+    land bundesland department departement departamento
+    governorate muhafazah wilayah vilayet wilaya
+    territory territories municipality municipio municipal metropolitan metropolis
+    special administrative sar
+    shi sheng zizhiqu tebie xingzhengqu
+    to fu ken do teukbyeolsi gwangyeoksi teukbyeoljachisi teukbyeoljachido
+    emirate community comunidad comunitat communaute autonoma
+    district capital city federal freistaat
+    kraj zupanija megye judet judetul lan fylke maakunta amt oblys il
+    область краи республика округ автономныи автономная автономнои
+    """.split()
+)
+# Connectors left dangling after a leading type word: "state of", "provincia di", "comunidad de".
+_CONNECTORS = frozenset("of de di del della do da du des la le el the".split())
+
+# CJK type suffixes, longest first. Applied to the key (no spaces), once.
+_CJK_SUFFIXES = tuple(
+    sorted(
+        """
+        特别行政区 维吾尔自治区 壮族自治区 回族自治区 自治区 自治共和国 共和国 边疆区 自治州 自治市
+        特别市 广域市 特别自治市 特别自治道 大区 地区 行政区 省 市 州 府 都 道 县 邦 区
+        특별자치시 특별자치도 특별시 광역시 도
+        """.split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+@lru_cache(maxsize=65536)
+def strip_type_words(normalized: str) -> str:
+    """Remove region-type words from a normalised name: 'sichuan sheng' -> 'sichuan',
+    'state of mexico' -> 'mexico', '广东省' -> '广东'. Returns the key form (no spaces).
+
+    Never strips a name down to nothing or to one character.
+    """
+    words = normalized.split()
+    while len(words) > 1 and words[-1] in _TYPE_WORDS:
+        words.pop()
+    while len(words) > 1 and (words[0] in _TYPE_WORDS or words[0] in _CONNECTORS):
+        words.pop(0)
+    # A connector can only stand before the name after a type word was taken away.
+    while len(words) > 1 and words[-1] in _CONNECTORS:
+        words.pop()
+    joined = "".join(words)
+    for suffix in _CJK_SUFFIXES:
+        if joined.endswith(suffix) and len(joined) - len(suffix) >= 2:
+            return joined[: -len(suffix)]
+    return joined
