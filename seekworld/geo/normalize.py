@@ -44,16 +44,16 @@ _ASCII_SEP = re.compile(r"[^a-z0-9]+")
 
 
 def _strip_marks(text: str) -> str:
-    """Drop combining marks that follow a Latin/Greek/Cyrillic base letter; keep the rest (kana)."""
+    """Drop combining marks that follow a Latin/Greek/Cyrillic letter, or no letter at all (a mark
+    after a space or punctuation means nothing); keep the rest (kana dakuten, Indic vowel signs)."""
     out: list[str] = []
-    base_foldable = False
+    drop_marks = True
     for ch in unicodedata.normalize("NFD", text):
         if unicodedata.combining(ch):
-            if base_foldable:
+            if drop_marks:
                 continue
         else:
-            name = unicodedata.name(ch, "")
-            base_foldable = name.startswith(_FOLD_SCRIPTS)
+            drop_marks = _is_separator(ch) or unicodedata.name(ch, "").startswith(_FOLD_SCRIPTS)
         out.append(ch)
     return unicodedata.normalize("NFC", "".join(out))
 

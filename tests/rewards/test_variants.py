@@ -1,0 +1,77 @@
+"""Composition of reward components by variant and weights."""
+
+import pytest
+
+from seekworld.registry import Registry
+from seekworld.rewards.variants import VARIANTS, RewardConfig, parse_weights, score_response
+
+GOOD = "<think>" + "c" * 300 + "</think><answer>China, Guangdong</answer>"
+LABEL = "$china,guangdong/guangdong province$"
+
+
+def test_rule_is_half_format_plus_accuracy():
+    result = score_response(GOOD, LABEL)
+    assert result.components == {"format": 1.0, "accuracy": 1.0}
+    assert result.reward == pytest.approx(1.5)
+    no_format = score_response("<answer>China, Guangdong</answer>", LABEL)
+    assert no_format.reward == pytest.approx(1.0)
+
+
+def test_rule_plus_length():
+    result = score_response(GOOD, LABEL, RewardConfig.from_variant("rule+length"))
+    assert result.components["length"] == pytest.approx(0.3)
+    assert result.reward == pytest.approx(1.8)
+
+
+def test_weights_override_from_text_and_dict():
+    config = RewardConfig.from_variant("rule", "format=1,accuracy=3")
+    assert score_response(GOOD, LABEL, config).reward == pytest.approx(4.0)
+    config = RewardConfig.from_variant("rule", {"length": 2.0})
+    assert score_response(GOOD, LABEL, config).reward == pytest.approx(1.5 + 0.6)
+
+
+def test_judge_is_taken_from_outside():
+    config = RewardConfig.from_variant("rule+judge")
+    assert config.needs_judge
+    result = score_response(GOOD, LABEL, config, external={"judge": 0.5})
+    assert result.reward == pytest.approx(0.5 + 2.0 + 0.5)
+
+
+def test_distance_logs_kilometres():
+    label = {"country": "China", "region": "Sichuan", "lat": 30.66, "lon": 104.06}
+    response = "<think>x</think><answer>China, Sichuan, 30.66, 104.06</answer>"
+    result = score_response(response, label, RewardConfig.from_variant("rule+distance"))
+    assert result.components["distance"] == pytest.approx(1.0)
+    assert result.logs["distance_km"] == pytest.approx(0.0, abs=1e-6)
+    assert result.reward == pytest.approx(2.5)
+
+
+def test_label_error_scores_zero_with_the_same_log_keys():
+    config = RewardConfig.from_variant("rule+distance")
+    bad = score_response(GOOD, "{broken", config)
+    good = score_response(GOOD, {"country": "China", "region": "Sichuan", "lat": 1, "lon": 2}, config)
+    assert bad.reward == 0.0 and "does not parse" in bad.label_error
+    assert set(bad.logs) == set(good.logs)
+    assert all(isinstance(v, float) for v in bad.logs.values())
+
+
+def test_unknown_names_suggest_the_closest():
+    with pytest.raises(KeyError, match="Did you mean: rule\\+length"):
+        RewardConfig.from_variant("rule+lenght")
+    with pytest.raises(KeyError, match="Did you mean: accuracy"):
+        parse_weights("acuracy=2")
+    with pytest.raises(ValueError, match="name=number"):
+        parse_weights("format")
+    with pytest.raises(ValueError, match="not a number"):
+        parse_weights("format=high")
+
+
+def test_variants_registry_has_the_documented_variants():
+    assert {"rule", "rule+length", "rule+judge", "distance", "rule+distance"} <= set(VARIANTS.names())
+
+
+def test_registry_rejects_duplicates():
+    reg: Registry[int] = Registry("thing")
+    reg.register("a", 1)
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register("a", 2)
