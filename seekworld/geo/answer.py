@@ -102,16 +102,17 @@ def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
     return None, text
 
 
+_GLOSS = re.compile(r"^(?P<head>[^()]*)\((?P<gloss>[^()]*)\)[\s.。]*$")
+
+
 def _split(content: str) -> list[str]:
     parts = []
     for raw in _PARTS.split(content):
-        part = _FIELD_LABEL.sub("", raw).strip(_WRAPPERS)
+        part = _FIELD_LABEL.sub("", raw).strip()
         # A parenthesised gloss ("Guangdong (广东)") is one more part to check, not noise.
-        if "(" in part and part.endswith(")"):
-            head, _, gloss = part[:-1].partition("(")
-            parts.extend(p.strip(_WRAPPERS) for p in (head, gloss) if p.strip(_WRAPPERS))
-        elif part:
-            parts.append(part)
+        gloss = _GLOSS.match(part)
+        pieces = (gloss["head"], gloss["gloss"]) if gloss else (part,)
+        parts.extend(p.strip(_WRAPPERS) for p in pieces if p.strip(_WRAPPERS))
     return parts
 
 
@@ -262,11 +263,14 @@ def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
         if r.unknown:
             return result(r, error=gaz.explain_region(r.country_id, r.unknown[0]))
         return result(r, error="names a country but no region")
+    # Nothing resolved: keep the words in the asked order, so a label whose country is missing from
+    # the table can still be compared by name.
     return ParsedAnswer(
         content,
+        country_text=parts[0],
+        region_text=parts[1] if len(parts) > 1 else None,
         error=f"no country found in {content.strip()!r}",
         coordinates=coordinates,
-        region_text=parts[-1],
     )
 
 

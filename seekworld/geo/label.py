@@ -98,7 +98,7 @@ def _parse_string(text: str, gazetteer: Gazetteer | None) -> GoldLabel:
         raise LabelError(f"empty label {text!r}")
     country_part, _, region_part = body.partition(",")
     countries = [c.strip() for c in country_part.split("/") if c.strip()]
-    if not countries:
+    if not any(ch.isalpha() for c in countries for ch in c):
         raise LabelError(f"label {text!r} has no country before the comma")
     regions = [r.strip() for r in region_part.split("/") if r.strip()]
     return _build(countries, regions, {}, gazetteer)

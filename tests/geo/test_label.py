@@ -70,7 +70,7 @@ def test_aliases_as_slash_string():
         ('{"country": "China", "lat": "north", "lon": 0}', "must be a number"),
         ('{"country": "China", "aliases": [1]}', "'aliases'"),
         ("{not json", "does not parse"),
-        ("[1, 2]", "empty label"),
+        ("[1, 2]", "no country"),
         (42, "string or an object"),
     ],
 )
