@@ -16,6 +16,7 @@ from seekworld import __version__
 # Subcommand name -> module under seekworld.cli (module names avoid Python keywords and clashes).
 SUBCOMMANDS: dict[str, str] = {
     "score": "score",
+    "prepare": "prepare",
 }
 
 

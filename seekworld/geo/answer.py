@@ -252,9 +252,14 @@ def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
         r = attempt()
         if r is None:
             continue
-        if r.places and not r.hedge:
+        # A region wins at once; "the country itself" waits in case the other order names a region
+        # ("Washington, USA": Washington is also a name of the US, but here it is the state).
+        if r.places and not r.hedge and r.places != {r.country_id}:
             return result(r)
         readings.append(r)
+    for r in readings:
+        if r.places and not r.hedge:
+            return result(r)
     for r in readings:
         if r.hedge:
             return result(r, hedge=True, error=f"hedged answer: {r.hedge}")
