@@ -17,6 +17,9 @@ from seekworld import __version__
 SUBCOMMANDS: dict[str, str] = {
     "score": "score",
     "prepare": "prepare",
+    "eval": "evaluate",
+    "predict": "predict",
+    "demo": "demo",
 }
 
 
