@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "eval": "evaluate",
     "predict": "predict",
     "demo": "demo",
+    "train": "train",
 }
 
 

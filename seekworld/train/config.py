@@ -1,0 +1,358 @@
+"""Training configuration: the shipped default TOML, an optional user file, then `--set` overrides.
+
+    config = load_config("my.toml", ["reward.variant=rule+length", "cluster.gpus_per_node=4"])
+    config["rollout.n_samples_per_prompt"]  # -> 16
+
+Keys are dotted (`section.key`); the default file defines every key and its type, so a typo or a
+wrong type is an error that names the key, not a silently ignored setting. `validate` refuses the
+settings upstream OpenRLHF cannot train a VLM with, before any command is built.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "FORBIDDEN_UPSTREAM_FLAGS",
+    "PATH_KEYS",
+    "ConfigError",
+    "TrainConfig",
+    "absolute_paths",
+    "default_config_text",
+    "load_config",
+    "parse_value",
+    "validate",
+]
+
+try:  # Python 3.11+; tomli is the same parser for 3.10
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[no-redef]
+
+REWARD_MODES = ("server", "url", "file")
+JUDGE_MODES = ("none", "start", "url")
+# Estimators that compare the samples of one prompt: upstream asserts n_samples_per_prompt > 1.
+GROUP_ESTIMATORS = ("rloo", "reinforce_baseline", "group_norm", "dr_grpo")
+ESTIMATORS = (*GROUP_ESTIMATORS, "reinforce", "flash_reinforce", "gae")
+
+# Upstream flags that must not reach a VLM run through `upstream.extra_args` (the config keys that
+# would set them are checked in `validate`): flag prefix -> why.
+FORBIDDEN_UPSTREAM_FLAGS: dict[str, str] = {
+    "--critic.": "VLM training in upstream OpenRLHF has no critic",
+    "--ds.packing_samples": "packing breaks the alignment of image tokens and pixel values",
+    "--train.dynamic_batch_enable": "dynamic batching switches packing back on",
+    "--ds.ring_attn_size": "ring attention switches packing back on",
+    "--algo.advantage.estimator": "set algo.advantage_estimator instead (it is checked)",
+    "--reward.remote_url": "set reward.mode / reward.url instead (the launcher fills it in)",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the key and what to change."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Flat, read-only view of a configuration: dotted key -> value (TOML types)."""
+
+    values: Mapping[str, Any]
+    sources: tuple[str, ...] = ("default",)
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self.values[key]
+        except KeyError:
+            raise ConfigError(_unknown_key(key, self.values)) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The keys of one section, without the prefix: section("reward")["variant"]."""
+        prefix = name + "."
+        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some keys changed; keys use `__` for the dot (reward__url="...")."""
+        values = dict(self.values)
+        for name, value in changes.items():
+            values[name.replace("__", ".")] = value
+        return TrainConfig(MappingProxyType(values), self.sources)
+
+
+def default_config_text() -> str:
+    """The shipped, commented default configuration."""
+    return resources.files("seekworld.train").joinpath("configs/default.toml").read_text(encoding="utf-8")
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in tree.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _unknown_key(key: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    sections = sorted({k.split(".")[0] for k in known})
+    return f"unknown config key {key!r}.{hint} Sections: {', '.join(sections)} (see --print-default-config)"
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _coerce(key: str, value: Any, default: Any, raw: str | None = None) -> Any:
+    """`value` as the type of the default, or ConfigError. `raw` is the --set text, if any."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        if raw is not None:  # `--set model.path=123` means the string "123"
+            return raw
+    elif isinstance(default, list):
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        if isinstance(value, str):  # --set judge.extra_args=--a,--b
+            return [p for p in (s.strip() for s in value.split(",")) if p]
+    shown = raw if raw is not None else repr(value)
+    raise ConfigError(f"{key} must be {_type_name(default)}, got {shown}")
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value: a TOML value when it reads as one (4e-7, true, [1, 2], "x"), else the text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ModuleNotFoundError:
+            raise ConfigError(f"{path}: YAML configs need PyYAML (pip install pyyaml); or use TOML") from None
+        try:
+            tree = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    else:
+        try:
+            tree = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if not isinstance(tree, Mapping):
+        raise ConfigError(f"{path}: the top level must be a table of sections")
+    return _flatten(tree)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
+    """Defaults, then the file at `path`, then `key=value` overrides; validated. Raises ConfigError."""
+    defaults = _flatten(tomllib.loads(default_config_text()))
+    values = dict(defaults)
+    sources = ["default"]
+    if path is not None:
+        p = Path(path)
+        for key, value in _read_file(p).items():
+            if key not in defaults:
+                raise ConfigError(f"{p}: {_unknown_key(key, defaults)}")
+            values[key] = _coerce(key, value, defaults[key])
+        sources.append(str(p))
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r} must look like section.key=value")
+        if key not in defaults:
+            raise ConfigError(_unknown_key(key, defaults))
+        values[key] = _coerce(key, parse_value(raw.strip()), defaults[key], raw.strip())
+        sources.append(f"--set {key}")
+    config = TrainConfig(MappingProxyType(values), tuple(sources))
+    validate(config)
+    return config
+
+
+# Keys holding local paths. Upstream opens them in Ray workers, whose working directory is not
+# the launcher's: they are made absolute before the command is built.
+PATH_KEYS = ("data.prompt_data", "checkpoint.save_path", "logging.tensorboard_dir", "model.path")
+
+
+def absolute_paths(config: TrainConfig, cwd: str | os.PathLike[str] | None = None) -> TrainConfig:
+    """`config` with relative local paths made absolute (a hub id such as Qwen/... stays as it is)."""
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    values = dict(config.values)
+    for key in PATH_KEYS:
+        value = values[key]
+        if not value:
+            continue
+        parts = []
+        for part in value.split(",") if key == "data.prompt_data" else [value]:
+            p = Path(part.strip())
+            is_hub_id = key == "model.path" and not (base / p).exists()
+            parts.append(part.strip() if p.is_absolute() or is_hub_id else str(base / p))
+        values[key] = ",".join(parts)
+    return TrainConfig(MappingProxyType(values), config.sources)
+
+
+def _positive(config: TrainConfig, *keys: str) -> None:
+    for key in keys:
+        if config[key] <= 0:
+            raise ConfigError(f"{key} must be > 0, got {config[key]}")
+
+
+def validate(config: TrainConfig) -> None:
+    """Refuse what upstream cannot train a VLM with, and inconsistent settings. Raises ConfigError."""
+    # The settings VLM training forbids. Upstream asserts on some only after Ray is up, and turns
+    # packing back on by itself for dynamic batching and ring attention (which then fails inside
+    # the model): refuse them all here, with the reason.
+    estimator = config["algo.advantage_estimator"]
+    if estimator == "gae":
+        raise ConfigError(
+            "algo.advantage_estimator=gae needs a critic, and upstream OpenRLHF trains no critic for a "
+            "VLM: use reinforce_baseline (SeekWorld's), rloo, group_norm or dr_grpo"
+        )
+    if estimator not in ESTIMATORS:
+        close = difflib.get_close_matches(estimator, ESTIMATORS, n=2)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ConfigError(
+            f"unknown algo.advantage_estimator {estimator!r}.{hint} Known: {', '.join(ESTIMATORS)}"
+        )
+    if config["deepspeed.packing_samples"]:
+        raise ConfigError(
+            "deepspeed.packing_samples=true is refused: VLM training cannot pack samples (packing "
+            "collapses the batch, so image tokens no longer line up with pixel values, and Qwen's "
+            "M-RoPE positions are computed by the model)"
+        )
+    if config["deepspeed.dynamic_batch"]:
+        raise ConfigError(
+            "deepspeed.dynamic_batch=true is refused: upstream turns sample packing on for dynamic "
+            "batching, which VLM training cannot use"
+        )
+    if config["deepspeed.ring_attn_size"] != 1:
+        raise ConfigError(
+            "deepspeed.ring_attn_size must be 1: ring attention turns sample packing on, which VLM "
+            "training cannot use"
+        )
+    for arg in config["upstream.extra_args"]:
+        for prefix, why in FORBIDDEN_UPSTREAM_FLAGS.items():
+            if arg.split("=", 1)[0].startswith(prefix):
+                raise ConfigError(f"upstream.extra_args: {arg} is refused: {why}")
+
+    _positive(
+        config,
+        "rollout.n_samples_per_prompt",
+        "rollout.batch_size",
+        "rollout.micro_batch_size",
+        "rollout.max_new_tokens",
+        "train.batch_size",
+        "train.micro_batch_size",
+        "train.num_episodes",
+        "cluster.nodes",
+        "cluster.gpus_per_node",
+        "cluster.vllm_tensor_parallel_size",
+        "data.max_images_per_prompt",
+        "data.max_len",
+        "reward.num_servers",
+        "reward.workers",
+    )
+    if estimator in GROUP_ESTIMATORS and config["rollout.n_samples_per_prompt"] < 2:
+        raise ConfigError(
+            f"{estimator} compares the samples of a prompt: rollout.n_samples_per_prompt must be > 1 "
+            "(with 1, every advantage is 0 and training does nothing)"
+        )
+    if config["rollout.max_new_tokens"] >= config["data.max_len"]:
+        raise ConfigError(
+            f"rollout.max_new_tokens ({config['rollout.max_new_tokens']}) must be below data.max_len "
+            f"({config['data.max_len']}), which also holds the prompt and its image tokens"
+        )
+    gpus = config["cluster.nodes"] * config["cluster.gpus_per_node"]
+    tp = config["cluster.vllm_tensor_parallel_size"]
+    if gpus % tp:
+        raise ConfigError(
+            f"cluster.vllm_tensor_parallel_size ({tp}) must divide nodes * gpus_per_node ({gpus})"
+        )
+    samples = config["rollout.batch_size"] * config["rollout.n_samples_per_prompt"]
+    # Upstream asserts this after parsing; the same words here, before anything starts.
+    if samples // config["rollout.micro_batch_size"] < gpus:
+        raise ConfigError(
+            "rollout.batch_size * n_samples_per_prompt / rollout.micro_batch_size must be at least the "
+            f"number of actor GPUs ({gpus})"
+        )
+    if config["deepspeed.zero_stage"] not in (0, 1, 2, 3):
+        raise ConfigError(f"deepspeed.zero_stage must be 0-3, got {config['deepspeed.zero_stage']}")
+
+    _validate_reward(config)
+
+
+def _validate_reward(config: TrainConfig) -> None:
+    from seekworld.rewards.variants import RewardConfig
+
+    mode = config["reward.mode"]
+    if mode not in REWARD_MODES:
+        raise ConfigError(f"reward.mode must be one of {', '.join(REWARD_MODES)}, got {mode!r}")
+    try:
+        reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"reward.variant / reward.weights: {exc.args[0] if exc.args else exc}") from None
+    if mode == "url":
+        urls = [u for u in config["reward.url"].split(",") if u.strip()]
+        if not urls:
+            raise ConfigError("reward.mode=url needs reward.url (http://HOST:PORT/get_reward)")
+        for url in urls:
+            if not url.strip().startswith(("http://", "https://")):
+                raise ConfigError(f"reward.url {url!r} must be an http(s) URL")
+    if mode == "server" and config["cluster.nodes"] > 1 and _is_loopback(config["reward.host"]):
+        raise ConfigError(
+            f"cluster.nodes={config['cluster.nodes']}: rollout workers on the other nodes cannot reach a "
+            "reward server on loopback. Set reward.host=0.0.0.0 (and reward.public_host=<this node's "
+            "address> if needed), or reward.mode=file"
+        )
+    judge_mode = config["judge.mode"]
+    if judge_mode not in JUDGE_MODES:
+        raise ConfigError(f"judge.mode must be one of {', '.join(JUDGE_MODES)}, got {judge_mode!r}")
+    if reward.needs_judge and mode == "server" and judge_mode == "none":
+        raise ConfigError(
+            f"reward.variant={config['reward.variant']} scores with an LLM judge: set judge.mode=start "
+            "(vllm serve judge.model on judge.gpus) or judge.mode=url with judge.url"
+        )
+    if judge_mode == "url" and not config["judge.url"]:
+        raise ConfigError(
+            "judge.mode=url needs judge.url (an OpenAI-compatible base URL, e.g. http://HOST:8001/v1)"
+        )
+    if judge_mode != "none" and not reward.needs_judge:
+        raise ConfigError(
+            f"judge.mode={judge_mode} but reward.variant={config['reward.variant']} has no judge component"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")

@@ -1,0 +1,737 @@
+"""Checks run before training starts (and alone with `--dry-run`): data, reward, upstream flags,
+GPUs and packages. Each returns `CheckResult(name, ok, detail, warning)`; a run starts only when
+every result is ok. A warning is ok but worth reading (e.g. no GPU on a dry-run machine).
+
+    results = run_preflight(config, argv, reward_urls, dry_run=True)
+    print(format_report(results)); all(r.ok for r in results)
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seekworld.train.config import TrainConfig
+
+__all__ = [
+    "PINNED_OPENRLHF",
+    "CheckResult",
+    "check_data",
+    "check_environment",
+    "check_gpus",
+    "check_logging",
+    "check_model",
+    "check_packages",
+    "check_reward",
+    "check_upstream",
+    "format_report",
+    "read_rows",
+    "run_preflight",
+]
+
+PINNED_OPENRLHF = "0.11.2"  # the version the `train` extra pins and the flags table is written for
+MAX_LISTED = 5  # problems listed per check; the rest are counted
+REWARD_ROWS = 4  # rows sent to the reward endpoint
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False  # ok, but read the detail
+
+    @property
+    def status(self) -> str:
+        return "FAIL" if not self.ok else ("warn" if self.warning else "ok")
+
+
+def format_report(results: Sequence[CheckResult]) -> str:
+    width = max((len(r.name) for r in results), default=0)
+    lines = []
+    for r in results:
+        head = f"[{r.status:<4}] {r.name:<{width}}  "
+        detail = r.detail.splitlines() or [""]
+        lines.append(head + detail[0])
+        lines.extend(" " * len(head) + d for d in detail[1:])
+    failed = sum(not r.ok for r in results)
+    warned = sum(r.ok and r.warning for r in results)
+    lines.append(f"preflight: {len(results) - failed} passed ({warned} with warnings), {failed} failed")
+    return "\n".join(lines)
+
+
+def _listed(problems: list[str], total: int | None = None) -> str:
+    total = len(problems) if total is None else total
+    shown = problems[:MAX_LISTED]
+    more = f"\n... and {total - len(shown)} more" if total > len(shown) else ""
+    return "\n".join(shown) + more
+
+
+# ---------------------------------------------------------------- data
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded JSON or the ValueError) for each non-empty line of a JSONL file."""
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except ValueError as exc:
+                yield lineno, exc
+
+
+def _image_parts(prompt: Any) -> int | None:
+    """How many images the prompt asks for, as upstream's PromptDataset reads it; None if malformed."""
+    if isinstance(prompt, str):  # a bare string becomes one user message
+        return prompt.count("<image>")
+    if not isinstance(prompt, list):
+        return None
+    count = 0
+    for msg in prompt:
+        if not isinstance(msg, dict) or "content" not in msg or "role" not in msg:
+            return None
+        content = msg["content"]
+        if isinstance(content, str):
+            count += content.count("<image>")  # upstream splits string contents on the literal tag
+        elif isinstance(content, list):
+            count += sum(1 for part in content if isinstance(part, dict) and part.get("type") == "image")
+        else:
+            return None
+    return count
+
+
+def _remote_image(ref: str) -> bool:
+    return ref.startswith(("http://", "https://", "data:"))
+
+
+def _decode(path: str) -> str | None:
+    """None if the image decodes, else why not."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()  # decode the pixels, not only the header
+            if im.width < 1 or im.height < 1:
+                return "empty image"
+    except Exception as exc:  # PIL raises many types for broken files
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def check_data(config: TrainConfig, sample: int | None = None, seed: int = 0) -> list[CheckResult]:
+    """Rows have the flagged fields, `<image>` tags match images, labels parse, images decode."""
+    from seekworld.geo.label import LabelError, parse_label
+
+    input_key, label_key, image_key = (
+        config["data.input_key"],
+        config["data.label_key"],
+        config["data.image_key"],
+    )
+    max_images = config["data.max_images_per_prompt"]
+    results: list[CheckResult] = []
+    paths = [p.strip() for p in config["data.prompt_data"].split(",") if p.strip()]
+    images: dict[str, list[str]] = {}  # path -> where it is used
+    rows = 0
+    problems: list[str] = []
+    n_problems = 0
+
+    def problem(text: str) -> None:
+        nonlocal n_problems
+        n_problems += 1
+        if len(problems) < MAX_LISTED:
+            problems.append(text)
+
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            hint = " (run `seekworld prepare --output DIR ...`, then data.prompt_data=DIR/train.jsonl)"
+            results.append(CheckResult("data", False, f"{name}: no such file{hint}"))
+            continue
+        for lineno, row in read_rows(path):
+            where = f"{name}:{lineno}"
+            if isinstance(row, ValueError):
+                problem(f"{where}: not JSON ({row})")
+                continue
+            if not isinstance(row, dict):
+                problem(f"{where}: not a JSON object")
+                continue
+            rows += 1
+            where += f" (id {row['id']})" if "id" in row else ""
+            missing = [k for k in (input_key, label_key, image_key) if k not in row]
+            if missing:
+                problem(f"{where}: missing {', '.join(missing)} (data.input_key/label_key/image_key)")
+                continue
+            tags = _image_parts(row[input_key])
+            refs = row[image_key]
+            refs = [refs] if isinstance(refs, str) else refs
+            if tags is None:
+                problem(f"{where}: {input_key} must be a string or a list of {{role, content}} messages")
+                continue
+            if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+                problem(f"{where}: {image_key} must be a list of image paths")
+                continue
+            if tags != len(refs):
+                problem(f"{where}: {tags} <image> tag(s) but {len(refs)} image(s)")
+            if not refs:
+                problem(f"{where}: no image (VLM training needs one per prompt)")
+            if len(refs) > max_images:
+                problem(f"{where}: {len(refs)} images > data.max_images_per_prompt={max_images}")
+            try:
+                parse_label(row[label_key])
+            except LabelError as exc:
+                problem(f"{where}: label {row[label_key]!r}: {exc}")
+            for ref in refs:
+                if _remote_image(ref):
+                    continue
+                if not os.path.isabs(ref):
+                    problem(f"{where}: image path {ref!r} is relative; rollout workers need absolute paths")
+                    continue
+                images.setdefault(ref, []).append(where)
+
+    if not paths:
+        results.append(CheckResult("data", False, "data.prompt_data is empty"))
+    if any(not r.ok for r in results):
+        return results
+    if rows == 0:
+        return [CheckResult("data", False, f"{config['data.prompt_data']}: no rows")]
+    if n_problems:
+        results.append(
+            CheckResult(
+                "data", False, f"{n_problems} problem(s) in {rows} rows:\n" + _listed(problems, n_problems)
+            )
+        )
+    else:
+        detail = (
+            f"{rows} rows in {', '.join(paths)}: fields {input_key}/{label_key}/{image_key} present, "
+            f"<image> tags match images, labels parse"
+        )
+        small = rows < config["rollout.batch_size"]
+        if small:
+            detail += f"\nfewer rows ({rows}) than rollout.batch_size ({config['rollout.batch_size']})"
+        results.append(CheckResult("data", True, detail, warning=small))
+    results.append(_check_images(images, sample, seed))
+    return results
+
+
+def _check_images(images: dict[str, list[str]], sample: int | None, seed: int) -> CheckResult:
+    try:
+        import PIL  # noqa: F401
+    except ModuleNotFoundError:
+        return CheckResult("images", False, "Pillow is not installed (pip install 'seekworld[train]')")
+    paths = sorted(images)
+    checked = paths if sample is None or sample >= len(paths) else random.Random(seed).sample(paths, sample)
+    bad = []
+    for path in checked:
+        if not os.path.isfile(path):
+            bad.append(f"{path}: missing (used at {images[path][0]})")
+            continue
+        why = _decode(path)
+        if why:
+            bad.append(f"{path}: does not decode: {why} (used at {images[path][0]})")
+    scope = "all" if len(checked) == len(paths) else f"a sample of {len(checked)} (--sample)"
+    if bad:
+        return CheckResult(
+            "images", False, f"{len(bad)} of {scope} {len(paths)} images fail:\n" + _listed(bad)
+        )
+    return CheckResult("images", True, f"{len(checked)} of {len(paths)} images exist and decode ({scope})")
+
+
+# ---------------------------------------------------------------- reward
+
+
+def _qwen_prompt(messages: Any) -> str:
+    """The chat-templated prompt upstream sends as `prompts` (Qwen template, one pad per image)."""
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    parts = []
+    for msg in messages:
+        content = msg["content"]
+        if isinstance(content, list):
+            content = "".join("<image>" if p.get("type") == "image" else p.get("text", "") for p in content)
+        content = content.replace("<image>", "<|vision_start|><|image_pad|><|vision_end|>")
+        parts.append(f"<|im_start|>{msg['role']}\n{content}<|im_end|>\n")
+    return "".join(parts) + "<|im_start|>assistant\n"
+
+
+def _gold_answer(label: Any) -> str:
+    from seekworld.geo.label import parse_label
+
+    gold = parse_label(label)
+    place = f"${gold.country},{gold.regions[0]}$" if gold.regions else f"${gold.country}$"
+    return (
+        f"<think>The signs, the road and the vegetation point to this place.</think><answer>{place}</answer>"
+    )
+
+
+def _reward_samples(config: TrainConfig, rows: list[dict]) -> list[tuple[str, str, Any, str]]:
+    """(query, prompt, label, kind) per probe: a correct answer and a junk one for each row."""
+    samples = []
+    for row in rows:
+        prompt = _qwen_prompt(row[config["data.input_key"]])
+        # Like upstream's `query`: the prompt with the image pads expanded, then the response.
+        expanded = prompt.replace("<|image_pad|>", "<|image_pad|>" * 4)
+        label = row[config["data.label_key"]]
+        samples.append((expanded + _gold_answer(label) + "<|im_end|>", prompt, label, "gold"))
+        samples.append((expanded + "I cannot tell.<|im_end|>", prompt, label, "junk"))
+    return samples
+
+
+def _reward_range(config: TrainConfig) -> tuple[float, float]:
+    from seekworld.rewards.variants import RewardConfig
+
+    weights = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None).weights
+    # Every component is in [0, 1].
+    return sum(min(0.0, w) for _, w in weights), sum(max(0.0, w) for _, w in weights)
+
+
+def _validate_answer(answer: Any, lo: float, hi: float) -> tuple[float | None, dict[str, Any], str | None]:
+    """(reward, extra_logs, error) for one answer in upstream's format."""
+    if not isinstance(answer, dict) or "rewards" not in answer:
+        return None, {}, f"answer has no 'rewards': {str(answer)[:200]}"
+    rewards = answer["rewards"]
+    if not isinstance(rewards, list) or len(rewards) != 1:
+        return None, {}, f"'rewards' must be a list with one number per query, got {rewards!r}"
+    value = rewards[0]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None, {}, f"reward {value!r} is not a finite number"
+    if not lo - 1e-6 <= value <= hi + 1e-6:
+        return None, {}, f"reward {value} is outside the variant's range [{lo}, {hi}]"
+    scores = answer.get("scores")
+    if scores is not None and (
+        not isinstance(scores, list)
+        or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores)
+    ):
+        return None, {}, f"'scores' must be numbers, got {scores!r}"
+    logs = answer.get("extra_logs") or {}
+    if not isinstance(logs, dict):
+        return None, {}, f"'extra_logs' must be an object, got {logs!r}"
+    for key, values in logs.items():
+        # Upstream turns each into a tensor: a string crashes the training step.
+        vals = values if isinstance(values, list) else [values]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            return (
+                None,
+                {},
+                f"extra_logs[{key!r}] must be numbers (a string crashes upstream), got {values!r}",
+            )
+    return float(value), logs, None
+
+
+_FILE_PROBE = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("reward_func", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+out = []
+for q, p, l in json.load(sys.stdin):
+    out.append(module.reward_func([q], [p], [l]))
+json.dump(out, sys.stdout)
+"""
+
+
+def _ask_file(path: str, samples: list[tuple[str, str, Any, str]], env: dict[str, str]) -> list[Any]:
+    # A fresh interpreter, loaded by path like upstream's rollout workers do, with the run's env.
+    proc = subprocess.run(
+        [sys.executable, "-c", _FILE_PROBE, path],
+        input=json.dumps([s[:3] for s in samples]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"reward file failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+    return json.loads(proc.stdout)
+
+
+def check_reward(
+    config: TrainConfig, reward_urls: Sequence[str], rows: list[dict], env: dict[str, str] | None = None
+) -> CheckResult:
+    """Send a correct and a junk answer for a few real rows the way upstream does; check the replies."""
+    from seekworld.train.launch import http_json
+
+    if not rows:
+        return CheckResult("reward", False, "no valid data rows to send (see the data check)")
+    lo, hi = _reward_range(config)
+    try:
+        samples = _reward_samples(config, rows)
+    except ValueError as exc:
+        return CheckResult("reward", False, f"cannot build probes from the data: {exc}")
+    answers: list[Any] = []
+    try:
+        if config["reward.mode"] == "file":
+            answers = _ask_file(reward_urls[0], samples, env or {})
+        else:
+            for i, (query, prompt, label, _) in enumerate(samples):
+                url = reward_urls[i % len(reward_urls)]  # round-robin, like upstream
+                answers.append(
+                    http_json(url, {"query": [query], "prompts": [prompt], "labels": [label]}, 180)
+                )
+    except (OSError, ValueError, RuntimeError, subprocess.TimeoutExpired) as exc:
+        return CheckResult("reward", False, f"{', '.join(reward_urls)}: {exc}")
+
+    by_kind: dict[str, list[float]] = {"gold": [], "junk": []}
+    log_keys: set[str] | None = None
+    for (_, _, _, kind), answer in zip(samples, answers, strict=True):
+        value, logs, error = _validate_answer(answer, lo, hi)
+        if error:
+            return CheckResult("reward", False, f"{', '.join(reward_urls)}: {error}")
+        if log_keys is not None and set(logs) != log_keys:
+            return CheckResult(
+                "reward",
+                False,
+                f"extra_logs keys differ between answers: {sorted(log_keys)} vs {sorted(logs)}",
+            )
+        log_keys = set(logs)
+        by_kind[kind].append(value)  # type: ignore[arg-type]
+    gold = sum(by_kind["gold"]) / len(by_kind["gold"])
+    junk = sum(by_kind["junk"]) / len(by_kind["junk"])
+    where = "reward file" if config["reward.mode"] == "file" else ", ".join(reward_urls)
+    detail = (
+        f"{where} ({config['reward.variant']}) scored {len(samples)} probes from {len(rows)} rows: "
+        f"correct answers {gold:.3f}, junk {junk:.3f}, range [{lo:g}, {hi:g}]"
+    )
+    if log_keys:
+        detail += f"; extra_logs {', '.join(sorted(log_keys))}"
+    if gold <= junk:
+        return CheckResult(
+            "reward",
+            True,
+            detail + "\na correct answer did not score above junk: check reward.variant and labels",
+            True,
+        )
+    if config["reward.mode"] == "file":
+        detail += "\nupstream loads the file in Ray workers: SEEKWORLD_* must be set where Ray started"
+        return CheckResult("reward", True, detail, warning=True)
+    return CheckResult("reward", True, detail)
+
+
+def first_rows(config: TrainConfig, n: int = REWARD_ROWS) -> list[dict]:
+    """The first `n` rows of the data with the fields the flags name (for the reward probes)."""
+    out: list[dict] = []
+    keys = (config["data.input_key"], config["data.label_key"])
+    for name in (p.strip() for p in config["data.prompt_data"].split(",") if p.strip()):
+        path = Path(name)
+        if not path.is_file():
+            continue
+        for _, row in read_rows(path):
+            if isinstance(row, dict) and all(k in row for k in keys):
+                try:
+                    _gold_answer(row[keys[1]])
+                except ValueError:
+                    continue
+                out.append(row)
+                if len(out) >= n:
+                    return out
+    return out
+
+
+# ---------------------------------------------------------------- upstream
+
+
+def check_upstream(argv: Sequence[str]) -> list[CheckResult]:
+    """Every flag exists in the installed train_ppo_ray parser; upstream's parser accepts the values."""
+    from seekworld.train.command import UPSTREAM_ENTRY
+    from seekworld.train.upstream_flags import (
+        UpstreamSourceError,
+        check_with_upstream_parser,
+        option_tokens,
+        read_upstream_flags,
+    )
+
+    try:
+        flags = read_upstream_flags()
+    except UpstreamSourceError as exc:
+        return [CheckResult("upstream flags", False, str(exc))]
+    args = list(argv[argv.index(UPSTREAM_ENTRY) + 1 :]) if UPSTREAM_ENTRY in argv else list(argv)
+    unknown = flags.unknown(args)
+    version = flags.version or "unknown version"
+    if unknown:
+        lines = []
+        for flag in unknown:
+            close = difflib.get_close_matches(flag, sorted(flags.options), n=2, cutoff=0.6)
+            lines.append(flag + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+        detail = (
+            f"{len(unknown)} flag(s) not in openrlhf {version}'s train_ppo_ray ({flags.path}):\n"
+            + "\n".join(lines)
+        )
+        return [CheckResult("upstream flags", False, detail)]
+    results = [
+        CheckResult(
+            "upstream flags",
+            True,
+            f"all {len(option_tokens(args))} flags exist in openrlhf {version}'s train_ppo_ray "
+            f"({flags.path})",
+            warning=bool(flags.unresolved_lines),
+        )
+    ]
+    check = check_with_upstream_parser(args, flags.path)
+    detail = check.detail
+    warnings = [line for line in check.output.splitlines() if line.strip()]
+    if warnings:
+        detail += "\nupstream says: " + "\nupstream says: ".join(warnings[:MAX_LISTED])
+    results.append(CheckResult("upstream parser", check.ok is not False, detail, warning=check.ok is None))
+    return results
+
+
+# ---------------------------------------------------------------- GPUs and packages
+
+
+def _training_gpu_ids(config: TrainConfig) -> list[str]:
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [g.strip() for g in visible.split(",") if g.strip()] if visible else None
+    n = config["cluster.gpus_per_node"]
+    return ids[:n] if ids is not None else [str(i) for i in range(n)]
+
+
+def _gpu_devices_present() -> bool:
+    """Whether this machine has NVIDIA (or ROCm) device nodes at all."""
+    return (
+        Path("/proc/driver/nvidia").exists()
+        or Path("/dev/kfd").exists()
+        or any(Path("/dev").glob("nvidia[0-9]*"))
+    )
+
+
+def check_gpus(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
+    """Local GPUs versus the config; without GPUs a warning in a dry run, a failure otherwise."""
+    results = []
+    need, nodes = config["cluster.gpus_per_node"], config["cluster.nodes"]
+    if config["judge.mode"] == "start":
+        judge = {g.strip() for g in config["judge.gpus"].split(",") if g.strip()}
+        overlap = sorted(judge & set(_training_gpu_ids(config)))
+        if overlap:
+            results.append(
+                CheckResult(
+                    "judge gpus",
+                    False,
+                    f"judge.gpus {','.join(overlap)} are also training GPUs "
+                    f"({','.join(_training_gpu_ids(config))}): "
+                    "lower cluster.gpus_per_node and start Ray with CUDA_VISIBLE_DEVICES listing the others",
+                )
+            )
+    count, torch = 0, None
+    if _gpu_devices_present():  # importing torch takes seconds: only where a GPU can be
+        try:
+            import torch
+
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        except ModuleNotFoundError:
+            pass
+    scope = f"{need} per node x {nodes} node(s)"
+    if count == 0:
+        gib = config["cluster.min_gpu_memory_gib"]
+        msg = f"no GPU visible here (the run needs {scope}, each with >= {gib:g} GiB)"
+        if dry_run:
+            return [*results, CheckResult("gpus", True, msg + "; fine for a dry run", warning=True)]
+        return [*results, CheckResult("gpus", False, msg + ": not starting")]
+    if count < need:
+        return [
+            *results,
+            CheckResult("gpus", False, f"{count} GPU(s) visible here, cluster.gpus_per_node={need}"),
+        ]
+    assert torch is not None
+    small = []
+    for i in range(need):
+        props = torch.cuda.get_device_properties(i)
+        gib = props.total_memory / 2**30
+        if gib < config["cluster.min_gpu_memory_gib"]:
+            small.append(f"GPU {i} ({props.name}): {gib:.0f} GiB")
+    if small:
+        detail = f"below cluster.min_gpu_memory_gib={config['cluster.min_gpu_memory_gib']:g}: " + "; ".join(
+            small
+        )
+        return [*results, CheckResult("gpus", False, detail)]
+    name = torch.cuda.get_device_properties(0).name
+    detail = f"{count} GPU(s) here ({name}); using {need} per node x {nodes} node(s)"
+    if nodes > 1:
+        detail += "; other nodes are not checked from here (`ray status` lists them)"
+    return [*results, CheckResult("gpus", True, detail, warning=nodes > 1)]
+
+
+_IMPORT_PROBE = r"""
+import importlib, json, sys
+out = {}
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+        out[name] = None
+    except BaseException as exc:
+        out[name] = f"{type(exc).__name__}: {exc}"
+json.dump(out, sys.stdout)
+"""
+
+# Import name -> distribution name.
+GPU_PACKAGES = {"vllm": "vllm", "deepspeed": "deepspeed", "flash_attn": "flash-attn", "ray": "ray"}
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_packages(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
+    """openrlhf at the pinned version; vLLM, DeepSpeed, flash-attn, Ray import (in a subprocess)."""
+    results = []
+    version = _version("openrlhf")
+    if version is None:
+        results.append(CheckResult("openrlhf", False, "not installed: pip install 'seekworld[train]'"))
+    elif version != PINNED_OPENRLHF:
+        results.append(
+            CheckResult(
+                "openrlhf",
+                True,
+                f"{version} installed; seekworld pins {PINNED_OPENRLHF} (see 'Upgrading OpenRLHF')",
+                warning=True,
+            )
+        )
+    else:
+        results.append(CheckResult("openrlhf", True, f"{version} (pinned)"))
+    present = [m for m in GPU_PACKAGES if importlib.util.find_spec(m) is not None]
+    errors: dict[str, str | None] = {}
+    if present:
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", _IMPORT_PROBE, *present], capture_output=True, text=True, timeout=300
+            )
+            errors = (
+                json.loads(proc.stdout)
+                if proc.returncode == 0
+                else dict.fromkeys(present, proc.stderr[-300:])
+            )
+        except (subprocess.TimeoutExpired, ValueError) as exc:
+            errors = dict.fromkeys(present, f"import probe failed: {exc}")
+    lines, missing, broken = [], [], []
+    for module, dist in GPU_PACKAGES.items():
+        if module not in present:
+            missing.append(module)
+            lines.append(f"{module}: not installed")
+        elif errors.get(module):
+            broken.append(module)
+            lines.append(f"{module} {_version(dist) or '?'}: import fails: {errors[module]}")
+        else:
+            lines.append(f"{module} {_version(dist) or '?'}")
+    # Without flash_attn, attn_implementation=auto falls back to sdpa: slower, but it runs.
+    needed = [
+        m
+        for m in missing + broken
+        if m != "flash_attn" or config["model.attn_implementation"] == "flash_attention_2"
+    ]
+    detail = "; ".join(lines)
+    if not needed and not broken and not missing:
+        results.append(CheckResult("gpu packages", True, detail))
+    elif dry_run or not needed:
+        hint = "" if not needed else "\ninstall them on the GPU machines: pip install 'seekworld[train]'"
+        results.append(CheckResult("gpu packages", True, detail + hint, warning=True))
+    else:
+        results.append(CheckResult("gpu packages", False, detail + "\npip install 'seekworld[train]'"))
+    return results
+
+
+# ---------------------------------------------------------------- model, outputs, logging
+
+
+def check_model(config: TrainConfig) -> CheckResult:
+    path = Path(config["model.path"])
+    if not path.exists():
+        if config["model.path"].startswith(("/", "./", "../")):
+            return CheckResult("model", False, f"{path}: no such folder")
+        return CheckResult(
+            "model", True, f"{config['model.path']}: hub id, downloaded by upstream at start (not checked)"
+        )
+    cfg = path / "config.json"
+    try:
+        data = json.loads(cfg.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return CheckResult("model", False, f"{cfg}: cannot read ({exc})")
+    if "vision_config" not in data:
+        return CheckResult("model", False, f"{path} is not a VLM (its config.json has no vision_config)")
+    return CheckResult("model", True, f"{path}: {data.get('model_type', '?')} VLM")
+
+
+def check_outputs(config: TrainConfig) -> CheckResult:
+    save = Path(config["checkpoint.save_path"])
+    probe = save
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        return CheckResult("outputs", False, f"{save}: {probe} is not writable")
+    ckpt = save / "ckpt" / "_actor"
+    if config["checkpoint.load"] and ckpt.is_dir():
+        return CheckResult("outputs", True, f"{save}: resumes from the checkpoint in {ckpt}")
+    return CheckResult("outputs", True, f"{save}: writable; no checkpoint to resume (starts fresh)")
+
+
+def check_logging(config: TrainConfig) -> CheckResult:
+    parts = []
+    if config["logging.wandb"]:
+        if not os.environ.get("WANDB_API_KEY"):
+            return CheckResult("logging", False, "logging.wandb=true needs WANDB_API_KEY in the environment")
+        parts.append(f"W&B project {config['logging.wandb_project']}")
+    if config["logging.tensorboard_dir"]:
+        parts.append(f"TensorBoard in {config['logging.tensorboard_dir']}")
+    return CheckResult(
+        "logging", True, ", ".join(parts) or "console only (logging.wandb / logging.tensorboard_dir)"
+    )
+
+
+def check_judge(config: TrainConfig) -> CheckResult | None:
+    from seekworld.train.launch import http_json, judge_base_url
+
+    base = judge_base_url(config)
+    if base is None:
+        return None
+    try:
+        answer = http_json(f"{base}/models", timeout=10)
+    except (OSError, ValueError) as exc:
+        return CheckResult("judge", False, f"{base}/models: {exc}")
+    served = [m.get("id") for m in (answer or {}).get("data", []) if isinstance(m, dict)]
+    if config["judge.model"] not in served:
+        return CheckResult("judge", False, f"{base} serves {served}, not judge.model={config['judge.model']}")
+    return CheckResult("judge", True, f"{base} serves {config['judge.model']}")
+
+
+def check_environment(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
+    """GPUs and packages: what a real run checks before it starts anything."""
+    return check_gpus(config, dry_run) + check_packages(config, dry_run)
+
+
+def run_preflight(
+    config: TrainConfig,
+    argv: Sequence[str],
+    reward_urls: Sequence[str] | None,
+    *,
+    dry_run: bool,
+    sample: int | None = None,
+    reward_env: dict[str, str] | None = None,
+    environment: list[CheckResult] | None = None,
+) -> list[CheckResult]:
+    """All checks in order. `reward_urls` None: the reward services did not start (already reported).
+    `environment`: results of `check_environment` already run (not repeated)."""
+    results = check_data(config, sample)
+    if reward_urls is not None:
+        judge = check_judge(config)
+        if judge is not None:
+            results.append(judge)
+        results.append(check_reward(config, reward_urls, first_rows(config), reward_env))
+    results += check_upstream(argv)
+    results.append(check_model(config))
+    results.append(check_outputs(config))
+    results.append(check_logging(config))
+    results += environment if environment is not None else check_environment(config, dry_run)
+    return results
