@@ -21,6 +21,8 @@ SUBCOMMANDS: dict[str, str] = {
     "predict": "predict",
     "demo": "demo",
     "train": "train",
+    "sft": "sft",
+    "traces": "traces",
 }
 
 

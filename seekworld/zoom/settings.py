@@ -1,0 +1,36 @@
+"""Everything the zoom environment is configured by, read from the environment in one place.
+
+    settings = ZoomSettings.from_env()     # SEEKWORLD_ZOOM_* and the reward service's SEEKWORLD_*
+
+Lives here, not in the agent file: upstream loads the agent file without registering it in
+`sys.modules`, and a dataclass defined in such a module cannot be built (dataclasses looks its
+module up there to resolve string annotations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seekworld.rewards.variants import RewardConfig
+from seekworld.zoom.protocol import QWEN, ChatMarkers, ZoomConfig
+
+__all__ = ["ZoomSettings"]
+
+
+@dataclass(frozen=True)
+class ZoomSettings:
+    zoom: ZoomConfig
+    reward: RewardConfig
+    judge: Any = None  # seekworld.rewards.judge.JudgeConfig, when the variant weighs the judge
+    markers: ChatMarkers = QWEN
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ZoomSettings:
+        """SEEKWORLD_ZOOM_* (`ZoomConfig.from_env`) and SEEKWORLD_REWARD, SEEKWORLD_WEIGHTS,
+        SEEKWORLD_JUDGE_* (`seekworld.serve.service.ServiceConfig.from_env`). Raises ValueError."""
+        from seekworld.serve.service import ServiceConfig
+
+        service = ServiceConfig.from_env(env)
+        return cls(ZoomConfig.from_env(env), service.reward, service.judge)
