@@ -39,7 +39,7 @@ def sample_dir() -> Path:
 # any "[1]" / "ignore the instructions" it sees, like a weak model), parrot (echoes the reasoning),
 # chatty ("Yes, 1."), think ("<think>..</think>1"), vision (1 iff an image was sent), slow (sleeps
 # 3 s), pause (0.1 s, then 1), fail (HTTP 500), flaky (503 on the first two calls), badjson (200
-# with a non-JSON body).
+# with a non-JSON body), nochoices (200 with an empty `choices`).
 import json as _json  # noqa: E402 (this block is appended to a shared conftest)
 import re as _re  # noqa: E402 (this block is appended to a shared conftest)
 import threading as _threading  # noqa: E402 (this block is appended to a shared conftest)
@@ -96,6 +96,8 @@ class JudgeStandIn:
             verdict["flaky"] = lambda: "1"
         if model == "badjson":
             return 200, "this is not json"
+        if model == "nochoices":
+            return 200, '{"id": "x", "object": "chat.completion", "choices": []}'
         answer = verdict[model]()
         return 200, _json.dumps(
             {

@@ -16,11 +16,13 @@ from seekworld import __version__
 # Subcommand name -> module under seekworld.cli (module names avoid Python keywords and clashes).
 SUBCOMMANDS: dict[str, str] = {
     "score": "score",
-    "prepare": "prepare",
     "eval": "evaluate",
     "predict": "predict",
     "demo": "demo",
+    "serve": "serve",
+    "reward-func-path": "reward_func_path",
     "train": "train",
+    "prepare": "prepare",
     "sft": "sft",
     "traces": "traces",
 }

@@ -29,7 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "(default: --split)",
     )
     p.add_argument(
-        "--input-format", default="auto", help="auto (default), lmm-r1, table or hf (applies to all inputs)"
+        "--input-format",
+        default="auto",
+        help="auto (default), lmm-r1, table, hf, or traces (clue-tracking traces -> multi-turn SFT rows; "
+        "applies to all inputs)",
     )
     p.add_argument("--output", required=True, metavar="DIR", help="output folder (created; reused on rerun)")
     p.add_argument("--split", default="train", help="split name for inputs without SPLIT= (default: train)")
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"seekworld prepare: error: {message}", file=sys.stderr)
         return 2
 
-    if args.input_format != "auto" and args.input_format not in FORMATS:
+    if args.input_format not in ("auto", "traces") and args.input_format not in FORMATS:
         try:
             FORMATS.get(args.input_format)
         except KeyError as exc:

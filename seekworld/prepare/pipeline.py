@@ -358,6 +358,11 @@ def _check(cfg: PrepareConfig) -> None:
 
 def prepare(cfg: PrepareConfig) -> dict[str, Any]:
     """Run `seekworld prepare`. Returns the report (as written to report.json)."""
+    if cfg.input_format == "traces":
+        # Clue-tracking traces become multi-turn SFT samples, not prompt rows: their own pipeline.
+        from seekworld.traces.prepare import prepare_traces
+
+        return prepare_traces(cfg)
     _check(cfg)
     out = Path(cfg.output).resolve()
     (out / "images").mkdir(parents=True, exist_ok=True)

@@ -48,33 +48,9 @@ from seekworld.zoom.protocol import (
     transcript_segments,
 )
 
-__all__ = ["INPUT_FORMAT", "prepare_traces", "register_input_format", "render_trace"]
+__all__ = ["INPUT_FORMAT", "prepare_traces", "render_trace"]
 
 INPUT_FORMAT = "traces"
-
-
-def _not_a_reader(path: str, opts: dict[str, Any]) -> Any:
-    # Traces are not single-turn prompt rows: `prepare` must hand them to `prepare_traces`.
-    from seekworld.prepare.formats import InputError
-
-    raise InputError(
-        "--input-format traces is prepared by seekworld.traces.prepare.prepare_traces "
-        "(the prepare pipeline must dispatch it; or run `seekworld traces prepare`)"
-    )
-
-
-def register_input_format(registry: Any = None) -> None:
-    """Put "traces" in `registry` (default: `seekworld.prepare.formats.FORMATS`; idempotent), so
-    `--input-format traces` is a known name. Its reader only refuses: `prepare` must hand the
-    name to `prepare_traces`, since traces are not single-turn prompt rows."""
-    from seekworld.prepare.formats import FORMATS, Reader
-
-    registry = FORMATS if registry is None else registry
-    if INPUT_FORMAT not in registry:
-        registry.register(
-            INPUT_FORMAT,
-            Reader(INPUT_FORMAT, _not_a_reader, "clue-tracking traces JSONL -> multi-turn SFT rows"),
-        )
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -110,19 +110,6 @@ def test_sample_traces_prepare_cleanly(tmp_path):
     assert report["splits"]["sft"]["rows"] == 4 and report["splits"]["sft"]["rejected"] == 0
 
 
-def test_traces_input_format_registers_in_a_registry():
-    from seekworld.prepare.formats import InputError
-    from seekworld.registry import Registry
-    from seekworld.traces.prepare import register_input_format
-
-    formats = Registry("input format")  # a fresh one: the global registry is left alone
-    register_input_format(formats)
-    register_input_format(formats)  # idempotent
-    assert formats.names() == ["traces"]
-    with pytest.raises(InputError, match="prepare_traces"):
-        formats.get("traces").read("x.jsonl", {})
-
-
 def test_cli_traces_prepare_and_prompt_template(tmp_path, capsys):
     from seekworld.cli.main import main
 
@@ -135,3 +122,24 @@ def test_cli_traces_prepare_and_prompt_template(tmp_path, capsys):
     assert main(["traces", "prompt-template", "--max-crops", "3"]) == 0
     template = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert "at most 3 times" in template["system"] and template["question"]
+
+
+def test_prepare_cli_dispatches_traces_format(tmp_path):
+    """`seekworld prepare --input-format traces` runs the traces pipeline on the shipped sample."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "seekworld_data" / "sample" / "traces.jsonl"
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "seekworld", "prepare", "--input-format", "traces", "--input", str(sample)]
+    proc = subprocess.run(
+        [*cmd, "--output", str(out), "--split", "sft", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in (out / "sft.jsonl").read_text().splitlines()]
+    assert rows and all("<zoom>" in json.dumps(r, ensure_ascii=False) for r in rows)

@@ -1,0 +1,1 @@
+"""Adapters to training frameworks. Never imported by `seekworld/__init__`."""

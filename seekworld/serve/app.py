@@ -1,0 +1,140 @@
+"""Flask app of the reward server: a thin adapter over RewardService.
+
+Routes:
+    POST /get_reward  upstream OpenRLHF's protocol ({"query","prompts","labels"} -> rewards dict)
+    GET  /health      200 + variant and version
+    GET  /metrics     Prometheus text
+
+Rejections are JSON `{"error": "..."}`: 400 (not JSON, missing keys, lists of different lengths,
+wrong types), 401 (token), 413 (body over the limit). A well-formed request always gets numbers:
+samples that cannot be scored score 0 and are counted.
+
+The token, when set, is accepted as `Authorization: Bearer T` or as `?token=T` in the URL, since
+upstream's client sends no headers: `--reward.remote_url http://host:5000/get_reward?token=T`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from seekworld.rewards.batch import BatchError, to_openrlhf, validate_payload
+from seekworld.serve.metrics import Metrics
+from seekworld.serve.service import RewardService, ServiceConfig
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # a few thousand long queries in one batch
+
+
+def _error(status: int, message: str, reason: str) -> tuple[Response, int]:
+    g.error_reason = reason
+    return jsonify(error=message), status
+
+
+def _read_limited(stream: Any, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = stream.read(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def create_app(
+    config: ServiceConfig,
+    token: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    service: RewardService | None = None,
+) -> Flask:
+    """Build the app (one per process: it owns the judge pool and the audit file)."""
+    app = Flask("seekworld.serve")
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    metrics = Metrics()
+    service = service or RewardService(
+        config,
+        on_samples=metrics.observe_samples,
+        on_judge_result=metrics.observe_judge,
+        on_audit_error=metrics.audit_errors.inc,
+    )
+    app.extensions["seekworld"] = {"service": service, "metrics": metrics}
+    token_bytes = token.encode() if token else None
+
+    def authorised() -> bool:
+        if token_bytes is None:
+            return True
+        header = request.headers.get("Authorization", "")
+        given = header[7:].strip() if header[:7].lower() == "bearer " else request.args.get("token", "")
+        return hmac.compare_digest(given.encode(), token_bytes)
+
+    @app.before_request
+    def _start() -> None:
+        g.start = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        if request.path == "/get_reward":
+            metrics.requests.labels(str(response.status_code)).inc()
+            metrics.latency.observe(time.perf_counter() - g.get("start", time.perf_counter()))
+            if response.status_code >= 400:
+                metrics.errors.labels(g.get("error_reason", str(response.status_code))).inc()
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        if status == 413:
+            message = f"body over the limit of {max_body_bytes} bytes"
+        else:
+            message = exc.description or exc.name
+        return _error(status, message, "too_large" if status == 413 else str(status))
+
+    @app.errorhandler(Exception)
+    def _internal_error(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return _error(500, f"internal error: {type(exc).__name__}", "internal")
+
+    @app.post("/get_reward")
+    def get_reward() -> Any:
+        if not authorised():
+            return _error(401, "missing or wrong token", "unauthorised")
+        if request.content_length is not None and request.content_length > max_body_bytes:
+            return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
+        if request.content_length is not None:
+            body = request.get_data(cache=False)
+        else:  # chunked: werkzeug would cut the body at the limit silently; read one byte past it
+            body = _read_limited(request.environ["wsgi.input"], max_body_bytes + 1)
+            if len(body) > max_body_bytes:
+                return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            return _error(400, f"invalid JSON: {exc}", "invalid_json")
+        try:
+            queries, prompts, labels = validate_payload(payload)
+        except BatchError as exc:
+            return _error(400, str(exc), "bad_request")
+        samples = service.score(queries, prompts, labels)
+        return jsonify(to_openrlhf(samples, config.reward))
+
+    @app.get("/health")
+    def health() -> Any:
+        return jsonify(status="ok", **config.describe())
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        data, content_type = metrics.render()
+        return Response(data, content_type=content_type)
+
+    return app

@@ -1,0 +1,120 @@
+"""Run the reward app under gunicorn (a production WSGI server), programmatically.
+
+Choices (measured in benchmarks/bench_reward_server.py, see docs/serve.md):
+- Worker class `gthread`: each worker serves many connections with a thread pool. A request that
+  waits on the judge holds a thread, not a whole process, so hundreds of rollout requests can be in
+  flight while the judge works; `sync` workers serve one request each and queue the rest.
+- `timeout` exceeds the judge's whole-batch budget, so a slow judge never gets a worker killed
+  mid-request (the judge gives up first and the sample scores 0).
+- Modules and the gazetteer are imported in the master before forking (shared, fast restarts);
+  the app itself (judge client, thread pools, audit file) is built in each worker after the fork.
+- Prometheus multi-process mode: a fresh directory per run, so /metrics sums all workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from seekworld.serve.service import ServiceConfig
+
+__all__ = ["ServerOptions", "gunicorn_options", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 2
+    threads: int = 32
+    worker_class: str = "gthread"
+    token: str | None = None
+    max_body_bytes: int = 64 * 1024 * 1024
+    log_level: str = "info"
+    access_log: bool = False  # 4,096 lines per training step, and URLs may carry the token
+    backlog: int = 2048  # a rollout burst opens thousands of connections at once
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str, Any]:
+    judge_s = config.judge.budget_s if config.judge is not None else 0.0
+    return {
+        "bind": [_bind(options.host, options.port)],
+        "workers": options.workers,
+        "worker_class": options.worker_class,
+        # gunicorn silently turns `sync` with threads > 1 into gthread: keep sync really sync.
+        "threads": options.threads if options.worker_class != "sync" else 1,
+        "timeout": int(judge_s + 60),  # > the judge's budget: the judge gives up first
+        "graceful_timeout": int(judge_s + 30),
+        "keepalive": 5,
+        "backlog": options.backlog,
+        "loglevel": options.log_level,
+        "accesslog": "-" if options.access_log else None,
+        "errorlog": "-",
+        "proc_name": "seekworld-serve",
+        "preload_app": False,  # build the app per worker: no client or thread pool crosses a fork
+        "limit_request_line": 8190,
+        "child_exit": _child_exit,
+        # gunicorn >= 24 opens a control socket at one fixed path per user; two servers would clash.
+        "control_socket_disable": True,
+    }
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    # Keep the dead worker's counters but drop its live gauges (prometheus-client multiprocess).
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def _prepare_metrics_dir() -> str | None:
+    """Use PROMETHEUS_MULTIPROC_DIR if set (cleared of old files), else a fresh temp dir."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        return None
+    created = tempfile.mkdtemp(prefix="seekworld-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+    return created
+
+
+def serve(config: ServiceConfig, options: ServerOptions) -> int:
+    """Run until SIGTERM/SIGINT. Returns the exit status."""
+    # Before anything imports prometheus_client: it picks its storage at import time.
+    created = _prepare_metrics_dir()
+    from gunicorn.app.base import BaseApplication
+
+    # Warm imports in the master; forked workers share them (copy-on-write).
+    from seekworld.geo.gazetteer import load_gazetteer
+    from seekworld.serve import app as app_module
+
+    load_gazetteer()
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in gunicorn_options(config, options).items():
+                if value is not None and key in self.cfg.settings:  # older gunicorn lacks some
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app_module.create_app(config, token=options.token, max_body_bytes=options.max_body_bytes)
+
+    try:
+        _App(prog="seekworld serve").run()
+    finally:
+        if created:
+            shutil.rmtree(created, ignore_errors=True)
+    return 0
