@@ -9,7 +9,7 @@
 #   MODEL           model.path               (Qwen/Qwen2.5-VL-7B-Instruct)
 #   DATA            data.prompt_data         (data/seekworld/train.jsonl, from `seekworld prepare`)
 #   SAVE_PATH       checkpoint.save_path     (checkpoints/seekworld-direct-rl)
-#   NNODES          cluster.nodes            (1; more nodes need RAY_ADDRESS, see docs/train.md)
+#   NNODES          cluster.nodes            (1; more nodes need RAY_ADDRESS, see README, Multi-node)
 #   GPUS_PER_NODE   cluster.gpus_per_node    (8)
 #   REWARD          reward.variant           (rule | rule+length | rule+judge | distance | rule+distance)
 #   REWARD_MODE     reward.mode              (server: start `seekworld serve`; url: REWARD_URL; file)
@@ -166,7 +166,7 @@ elif [[ -n "${RAY_ADDRESS:-}" ]]; then
     echo "joining the Ray cluster at $RAY_ADDRESS (started and stopped by you)"
 else
     if ((NODES > 1)); then
-        echo "cluster.nodes=$NODES: start Ray on every node first and set RAY_ADDRESS (docs/train.md, Multi-node)" >&2
+        echo "cluster.nodes=$NODES: start Ray on every node first and set RAY_ADDRESS (README, Multi-node)" >&2
         exit 2
     fi
     command -v ray >/dev/null || {

@@ -5,7 +5,7 @@
 #   bash examples/scripts/lmm_r1/train_zoom_rl_seekworld.sh [seekworld train options, e.g. --set k=v]
 #   DRY_RUN=1 bash examples/scripts/lmm_r1/train_zoom_rl_seekworld.sh   # checks only, CPU is fine
 #
-# Before it (see docs/clue_tracking.md):
+# Before it (see README, Clue tracking):
 #   bash examples/scripts/lmm_r1/train_sft_clue_tracking.sh           # -> the SFT model (MODEL)
 #   seekworld traces prompt-template --output zoom_prompt.json
 #   seekworld prepare --input ... --output data/seekworld-zoom --label-format json \
