@@ -706,6 +706,60 @@ def check_judge(config: TrainConfig) -> CheckResult | None:
     return CheckResult("judge", True, f"{base} serves {config['judge.model']}")
 
 
+def _flag_value(argv: Sequence[str], flag: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def check_agent(config: TrainConfig, argv: Sequence[str], env: dict[str, str]) -> CheckResult | None:
+    """The multi-turn agent file (`--train.agent_func_path`), loaded the way upstream loads it (by
+    path, no `sys.modules` entry); its `AgentExecutor` must subclass upstream's base. When the file
+    offers `preflight(env, processor_path)` (the zoom agent does: one canned episode) it runs too."""
+    path = _flag_value(argv, "--train.agent_func_path")
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        return CheckResult("agent", False, f"{path}: no such file")
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the agent reads SEEKWORLD_* settings as it would in a Ray worker
+    try:
+        spec = importlib.util.spec_from_file_location("agent_module", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        executor = getattr(module, "AgentExecutor", None)
+        from openrlhf.utils.agent import AgentExecutorBase
+
+        if not (isinstance(executor, type) and issubclass(executor, AgentExecutorBase)):
+            return CheckResult("agent", False, f"{path}: AgentExecutor must subclass AgentExecutorBase")
+        if not callable(getattr(module, "preflight", None)):
+            return CheckResult("agent", True, f"{path}: AgentExecutor loads (no preflight() to run)")
+        needed = getattr(module, "images_per_prompt", None)
+        if callable(needed) and config["data.max_images_per_prompt"] < needed(dict(os.environ)):
+            return CheckResult(
+                "agent",
+                False,
+                f"data.max_images_per_prompt={config['data.max_images_per_prompt']} but the agent can show "
+                f"{needed(dict(os.environ))} images per episode (upstream would drop the extra crops)",
+            )
+        model = Path(config["model.path"])
+        ok, detail = module.preflight(
+            env={**os.environ}, processor_path=str(model) if model.is_dir() else None
+        )
+    except Exception as exc:  # an agent file can fail in any way; the preflight reports it
+        return CheckResult("agent", False, f"{path}: {type(exc).__name__}: {exc}")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return CheckResult("agent", bool(ok), f"{path}: {detail}")
+
+
 def check_environment(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
     """GPUs and packages: what a real run checks before it starts anything."""
     return check_gpus(config, dry_run) + check_packages(config, dry_run)
@@ -730,6 +784,9 @@ def run_preflight(
             results.append(judge)
         results.append(check_reward(config, reward_urls, first_rows(config), reward_env))
     results += check_upstream(argv)
+    agent = check_agent(config, argv, reward_env or {})
+    if agent is not None:
+        results.append(agent)
     results.append(check_model(config))
     results.append(check_outputs(config))
     results.append(check_logging(config))

@@ -172,3 +172,30 @@ def test_print_default_config_is_the_shipped_file(tmp_path):
     from seekworld.train.config import load_config
 
     assert dict(load_config(copy).values) == dict(load_config().values)  # a copy is a valid --config
+
+
+def _zoom_argv(data: Path, tmp_path: Path, max_images: int) -> list[str]:
+    agent = REPO / "seekworld/integrations/openrlhf/zoom_agent.py"
+    return train_argv(
+        data,
+        tmp_path,
+        "--config", str(REPO / "seekworld/train/configs/zoom.toml"),
+        "--set", f"upstream.extra_args=--train.agent_func_path,{agent}",
+        "--set", f"data.max_images_per_prompt={max_images}",
+    )  # fmt: skip
+
+
+def test_dry_run_checks_the_agent_file(prepared, tmp_path):
+    """The zoom preset: the preflight loads the agent file as upstream does and plays one episode."""
+    env = {**os.environ, "SEEKWORLD_ZOOM_MAX_CROPS": "2"}
+    proc = subprocess.run(
+        _zoom_argv(prepared, tmp_path, 3), capture_output=True, text=True, timeout=180, env=env
+    )
+    assert "[ok  ] agent " in proc.stdout and "zoom agent ok: 1 crop" in proc.stdout, (
+        proc.stdout + proc.stderr
+    )
+    too_few = subprocess.run(
+        _zoom_argv(prepared, tmp_path / "b", 2), capture_output=True, text=True, timeout=180, env=env
+    )
+    assert too_few.returncode != 0
+    assert "data.max_images_per_prompt=2 but the agent can show 3 images" in too_few.stdout

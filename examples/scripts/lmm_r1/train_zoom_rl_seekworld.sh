@@ -52,15 +52,8 @@ EOF
 )
 export CONFIG="${CONFIG:-$PRESET}"
 
-# The agent's own check: it imports, builds the executor and plays one canned episode (one crop,
-# then the answer) with these settings; with a local model folder, through its real processor.
-MODEL_PATH="$("$PYTHON" -m seekworld train --config "$CONFIG" ${MODEL:+--set "model.path=$MODEL"} --get model.path)"
-PROCESSOR=()
-if [[ -d "$MODEL_PATH" ]]; then
-    PROCESSOR=(--processor "$MODEL_PATH")
-fi
-"$PYTHON" -m seekworld.integrations.openrlhf.zoom_agent "${PROCESSOR[@]}"
-
+# `seekworld train`'s preflight loads the agent file as upstream does and plays one canned episode
+# (one crop, then the answer) with these settings; with a local model folder, through its processor.
 exec bash "$HERE/train_direct_rl_seekworld.sh" \
     --set "upstream.extra_args=--train.agent_func_path,$AGENT" \
     --set "data.max_images_per_prompt=$((1 + MAX_CROPS))" \

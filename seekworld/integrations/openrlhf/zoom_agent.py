@@ -305,6 +305,11 @@ class _CannedEngine:
         return SimpleNamespace(outputs=[out])
 
 
+def images_per_prompt(env: Mapping[str, str] | None = None) -> int:
+    """What upstream's `--data.max_images_per_prompt` must be at least: the photo + every crop."""
+    return ZoomSettings.from_env(env).zoom.images_per_prompt
+
+
 def preflight(env: Mapping[str, str] | None = None, processor_path: str | None = None) -> tuple[bool, str]:
     """Build the executor from the settings in `env` (default: this process's environment) and run
     one canned episode (one crop, then the right answer) on a synthetic image. With
