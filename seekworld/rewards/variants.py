@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from seekworld.geo.answer import ParsedAnswer
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.registry import Registry
 from seekworld.rewards import accuracy, distance, length
@@ -34,8 +35,32 @@ class RewardOptions:
     length_cap: float = 1.0
 
 
-# A component returns its value and extra numbers to log (e.g. distance_km).
-ComponentFn = Callable[[str, GoldLabel, RewardOptions], tuple[float, dict[str, float]]]
+@dataclass(frozen=True)
+class ComponentScore:
+    value: float
+    logs: tuple[tuple[str, float], ...] = ()  # extra numbers to log (e.g. distance_km)
+    detail: accuracy.AccuracyResult | None = None  # the accuracy check, for reasons and IDs
+
+
+ComponentFn = Callable[[str, GoldLabel, RewardOptions], ComponentScore]
+
+
+def _format(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    return ComponentScore(format_reward.compute_score(response))
+
+
+def _accuracy(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    result = accuracy.check(response, gold, options.country_credit)
+    return ComponentScore(result.score, detail=result)
+
+
+def _length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    return ComponentScore(length.compute_score(response, options.length_per_char, options.length_cap))
+
+
+def _distance(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    value, km = distance.compute_score(response, gold)
+    return ComponentScore(value, (("distance_km", km),))
 
 
 @dataclass(frozen=True)
@@ -47,24 +72,10 @@ class Component:
 
 COMPONENTS: Registry[Component] = Registry("reward component")
 for _component in (
-    Component(
-        "format", lambda r, g, o: (format_reward.compute_score(r), {}), "<think> then <answer>, once each"
-    ),
-    Component(
-        "accuracy",
-        lambda r, g, o: (accuracy.compute_score(r, g, o.country_credit), {}),
-        "country and first-level region both right",
-    ),
-    Component(
-        "length",
-        lambda r, g, o: (length.compute_score(r, o.length_per_char, o.length_cap), {}),
-        "0.001 per reasoning character, capped at 1",
-    ),
-    Component(
-        "distance",
-        lambda r, g, o: (lambda s, d: (s, {"distance_km": d}))(*distance.compute_score(r, g)),
-        "GeoGuessr score of answer coordinates, scaled to [0, 1]",
-    ),
+    Component("format", _format, "<think> then <answer>, once each"),
+    Component("accuracy", _accuracy, "country and first-level region both right"),
+    Component("length", _length, "0.001 per reasoning character, capped at 1"),
+    Component("distance", _distance, "GeoGuessr score of answer coordinates, scaled to [0, 1]"),
     Component("judge", None, "LLM judge of the reasoning, in [0, 1]"),
 ):
     COMPONENTS.register(_component.name, _component)
@@ -150,8 +161,8 @@ class SampleScore:
     components: dict[str, float]
     logs: dict[str, float]  # components + extra numbers; same keys for every sample of a config
     gold: GoldLabel | None = None
-    answer_reason: str | None = None
-    answer: object | None = None  # ParsedAnswer, when an answer block was found
+    answer_reason: str | None = None  # why accuracy is not 1 (when the variant weighs accuracy)
+    answer: ParsedAnswer | None = None  # when an answer block was found
     label_error: str | None = None
 
 
@@ -175,18 +186,17 @@ def score_response(
 
     values: dict[str, float] = {}
     logs: dict[str, float] = {}
-    answer = None
-    reason = None
+    checked: accuracy.AccuracyResult | None = None
     for name, _ in config.weights:
         component = COMPONENTS.get(name)
         if component.fn is None:
             values[name] = float(external.get(name, 0.0))
             continue
-        if name == "accuracy":
-            result = accuracy.check(response, gold, config.options.country_credit)
-            values[name], answer, reason = result.score, result.answer, result.reason
-            continue
-        values[name], extra = component.fn(response, gold, config.options)
-        logs.update(extra)
+        result = component.fn(response, gold, config.options)
+        values[name] = result.value
+        logs.update(result.logs)
+        checked = result.detail or checked
     total = sum(w * values[name] for name, w in config.weights)
+    answer = checked.answer if checked else None
+    reason = checked.reason if checked else None
     return SampleScore(total, values, {**values, **logs}, gold, reason, answer)
