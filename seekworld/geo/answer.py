@@ -79,6 +79,13 @@ _FIELD_LABEL = re.compile(
     r"国家|國家|地区|地區|省份|一级行政区|一級行政區|行政区|省|州)\s*[:：]\s*",
     re.I,
 )
+# Words of doubt before a name: "possibly Guangdong" names Guangdong; "Guangdong (maybe Fujian)"
+# then names two regions, which is a hedge.
+_DOUBT = re.compile(
+    r"^(?:(?:maybe|possibly|perhaps|probably|likely|most likely|alternatively|otherwise|or|either)\s+|"
+    r"(?:也可能是|也可能|可能是|可能|或许是|或许|也许是|也许|大概是|大概|应该是|或者是|或者|或是|或))",
+    re.I,
+)
 _WRAPPERS = " \t\r\n$\"'`*.。:：()[]{}<>「」『』【】“”‘’"
 _COORD = re.compile(
     r"(?P<lat>[-+]?\d{1,2}(?:\.\d+)?)\s*°?\s*(?P<ns>[NnSs])?\s*[,，\s]\s*"
@@ -112,7 +119,10 @@ def _split(content: str) -> list[str]:
         # A parenthesised gloss ("Guangdong (广东)") is one more part to check, not noise.
         gloss = _GLOSS.match(part)
         pieces = (gloss["head"], gloss["gloss"]) if gloss else (part,)
-        parts.extend(p.strip(_WRAPPERS) for p in pieces if p.strip(_WRAPPERS))
+        for piece in pieces:
+            piece = _DOUBT.sub("", piece.strip(_WRAPPERS)).strip(_WRAPPERS)
+            if piece:
+                parts.append(piece)
     return parts
 
 

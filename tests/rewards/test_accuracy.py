@@ -58,6 +58,8 @@ CORRECT = [
     ("$china,guangdong$", "China, Guangdong, Shenzhen"),  # a city after the region is fine
     ("$china,guangdong$", "China, Guangdong (广东)"),  # a gloss naming the same region
     ("$china,guangdong$", "China, Guangdong/广东"),  # two names of one place is not a hedge
+    ("$china,guangdong$", "China, possibly Guangdong"),  # doubt, but one answer
+    ("$china,guangdong$", "中国，可能是广东"),
     # territories Google lists as countries
     ("$taiwan,taipei city$", "Taiwan, Taipei"),
     ("$hong kong,hong kong$", "China, Hong Kong"),
@@ -99,6 +101,8 @@ WRONG = [
     ("$china,guangdong$", "China, Guangdong, Guangxi"),
     ("$china,guangdong$", "China, Guangdong and Guangxi"),
     ("$china,guangdong$", "China, Guangdong (or Guangxi)"),
+    ("$china,guangdong$", "China, Guangdong (maybe Fujian)"),  # a second region in a gloss
+    ("$china,guangdong$", "中国，广东（也可能是福建）"),
     ("$china,guangdong$", "China or Vietnam, Guangdong"),
     ("$spain,galicia$", "Spain, Portugal"),
     # wrong country, right-sounding region
