@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from seekworld.layered_config import LayeredConfig, load_layered, parse_value, unknown_key
 
 __all__ = [
     "FORBIDDEN_UPSTREAM_FLAGS",
@@ -30,11 +31,6 @@ __all__ = [
     "parse_value",
     "validate",
 ]
-
-try:  # Python 3.11+; tomli is the same parser for 3.10
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[no-redef]
 
 REWARD_MODES = ("server", "url", "file")
 JUDGE_MODES = ("none", "start", "url")
@@ -58,26 +54,15 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the key and what to change."""
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+def _unknown_key(key: str, known: Mapping[str, Any]) -> str:
+    return unknown_key(key, known, see=" (see --print-default-config)")
+
+
+class TrainConfig(LayeredConfig):
     """Flat, read-only view of a configuration: dotted key -> value (TOML types)."""
 
-    values: Mapping[str, Any]
-    sources: tuple[str, ...] = ("default",)
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self.values[key]
-        except KeyError:
-            raise ConfigError(_unknown_key(key, self.values)) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
-
-    def section(self, name: str) -> dict[str, Any]:
-        """The keys of one section, without the prefix: section("reward")["variant"]."""
-        prefix = name + "."
-        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+    error_type = ConfigError
+    unknown = staticmethod(_unknown_key)
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some keys changed; keys use `__` for the dot (reward__url="...")."""
@@ -92,111 +77,10 @@ def default_config_text() -> str:
     return resources.files("seekworld.train").joinpath("configs/default.toml").read_text(encoding="utf-8")
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for name, value in tree.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, key + "."))
-        else:
-            flat[key] = value
-    return flat
-
-
-def _unknown_key(key: str, known: Mapping[str, Any]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    sections = sorted({k.split(".")[0] for k in known})
-    return f"unknown config key {key!r}.{hint} Sections: {', '.join(sections)} (see --print-default-config)"
-
-
-def _type_name(value: Any) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _coerce(key: str, value: Any, default: Any, raw: str | None = None) -> Any:
-    """`value` as the type of the default, or ConfigError. `raw` is the --set text, if any."""
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-    elif isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-    elif isinstance(default, float):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif isinstance(default, str):
-        if isinstance(value, str):
-            return value
-        if raw is not None:  # `--set model.path=123` means the string "123"
-            return raw
-    elif isinstance(default, list):
-        if isinstance(value, list):
-            return [str(v) for v in value]
-        if isinstance(value, str):  # --set judge.extra_args=--a,--b
-            return [p for p in (s.strip() for s in value.split(",")) if p]
-    shown = raw if raw is not None else repr(value)
-    raise ConfigError(f"{key} must be {_type_name(default)}, got {shown}")
-
-
-def parse_value(text: str) -> Any:
-    """A `--set` value: a TOML value when it reads as one (4e-7, true, [1, 2], "x"), else the text."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ModuleNotFoundError:
-            raise ConfigError(f"{path}: YAML configs need PyYAML (pip install pyyaml); or use TOML") from None
-        try:
-            tree = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    else:
-        try:
-            tree = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if not isinstance(tree, Mapping):
-        raise ConfigError(f"{path}: the top level must be a table of sections")
-    return _flatten(tree)
-
-
 def load_config(path: str | os.PathLike[str] | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
     """Defaults, then the file at `path`, then `key=value` overrides; validated. Raises ConfigError."""
-    defaults = _flatten(tomllib.loads(default_config_text()))
-    values = dict(defaults)
-    sources = ["default"]
-    if path is not None:
-        p = Path(path)
-        for key, value in _read_file(p).items():
-            if key not in defaults:
-                raise ConfigError(f"{p}: {_unknown_key(key, defaults)}")
-            values[key] = _coerce(key, value, defaults[key])
-        sources.append(str(p))
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"--set {item!r} must look like section.key=value")
-        if key not in defaults:
-            raise ConfigError(_unknown_key(key, defaults))
-        values[key] = _coerce(key, parse_value(raw.strip()), defaults[key], raw.strip())
-        sources.append(f"--set {key}")
-    config = TrainConfig(MappingProxyType(values), tuple(sources))
+    values, sources = load_layered(default_config_text(), path, overrides, ConfigError, _unknown_key)
+    config = TrainConfig(values, sources)
     validate(config)
     return config
 
