@@ -9,6 +9,7 @@ module can emit against it. Keys that only drive the launcher are in `LAUNCHER_K
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -215,9 +216,13 @@ def build_command(
     return [interpreter, "-m", UPSTREAM_ENTRY, *args]
 
 
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&,\s]+")
+
+
 def redact(argv: Sequence[str]) -> list[str]:
-    """argv with secret values (the W&B key) replaced, for printing and logs."""
-    out = list(argv)
+    """argv with secret values (the W&B key, reward-server tokens in URLs) replaced, for printing
+    and logs."""
+    out = [_TOKEN_IN_URL.sub(r"\1***", arg) for arg in argv]
     for i, arg in enumerate(out[:-1]):
         if arg == "--logger.wandb.key":
             out[i + 1] = "***"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -236,6 +237,10 @@ def judge_argv(config: TrainConfig) -> list[str]:
     return argv + list(config["judge.extra_args"])
 
 
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -320,6 +325,12 @@ class Services:
         host = self.config["reward.host"]
         public = _url_host(_public_host(self.config))
         port = self.config["reward.port"]
+        # Reachable from other machines: a fresh token per run, given to the server through its
+        # environment (not argv, which `ps` shows) and to upstream in the URL (its client sends no
+        # headers). On loopback no token is needed.
+        token = None if _is_loopback(host) else secrets.token_urlsafe(24)
+        env = {**os.environ, "SEEKWORLD_TOKEN": token} if token else None
+        query = f"?token={token}" if token else ""
         started = []
         for i in range(self.config["reward.num_servers"]):
             p = (port + i) if port else free_port(host)
@@ -330,11 +341,12 @@ class Services:
                 reward_server_argv(self.config, p, audit),
                 self.log_dir / f"{name}.log",
                 self.log_dir / f"{name}.pid",
+                env=env,
             )
             self.processes.append(proc)
             proc.start()
             started.append((proc, p))
-            self.reward_urls.append(f"http://{public}:{p}/get_reward")
+            self.reward_urls.append(f"http://{public}:{p}/get_reward{query}")
         for proc, p in started:
             try:
                 wait_http_ok(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seekworld.train.command import redact
 from seekworld.train.config import TrainConfig
 
 __all__ = [
@@ -381,14 +382,14 @@ def check_reward(
                     http_json(url, {"query": [query], "prompts": [prompt], "labels": [label]}, 180)
                 )
     except (OSError, ValueError, RuntimeError, subprocess.TimeoutExpired) as exc:
-        return CheckResult("reward", False, f"{', '.join(reward_urls)}: {exc}")
+        return CheckResult("reward", False, f"{', '.join(redact(reward_urls))}: {exc}")
 
     by_kind: dict[str, list[float]] = {"gold": [], "junk": []}
     log_keys: set[str] | None = None
     for (_, _, _, kind), answer in zip(samples, answers, strict=True):
         value, logs, error = _validate_answer(answer, lo, hi)
         if error:
-            return CheckResult("reward", False, f"{', '.join(reward_urls)}: {error}")
+            return CheckResult("reward", False, f"{', '.join(redact(reward_urls))}: {error}")
         if log_keys is not None and set(logs) != log_keys:
             return CheckResult(
                 "reward",

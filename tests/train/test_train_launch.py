@@ -100,3 +100,31 @@ def test_file_mode_passes_the_reward_file(tmp_path):
     services.start()
     assert services.reward_url.endswith("seekworld/integrations/openrlhf/reward_func.py")
     assert os.path.isfile(services.reward_url) and services.pids() == {}
+
+
+def test_reward_server_off_loopback_gets_a_token(tmp_path, monkeypatch):
+    """Bound to all interfaces, the server needs a per-run token: in its environment, in the URL
+    upstream calls, and redacted wherever the command is shown."""
+    from seekworld.train.command import redact
+    from seekworld.train.config import load_config
+    from seekworld.train.launch import Services
+
+    monkeypatch.setenv("RAY_ADDRESS", "")
+    config = load_config(overrides=["reward.host=0.0.0.0", "reward.public_host=10.1.2.3", "reward.port=5999"])
+    started = []
+    monkeypatch.setattr("seekworld.train.launch.ManagedProcess.start", lambda self: started.append(self))
+    monkeypatch.setattr("seekworld.train.launch.wait_http_ok", lambda *a, **k: None)
+    services = Services(config, tmp_path)
+    services._start_reward_servers()
+    (url,) = services.reward_urls
+    token = started[0].env["SEEKWORLD_TOKEN"]
+    assert len(token) >= 24 and url == f"http://10.1.2.3:5999/get_reward?token={token}"
+    assert token not in " ".join(started[0].argv)  # never on a command line `ps` shows
+    assert redact(["--reward.remote_url", url]) == [
+        "--reward.remote_url",
+        "http://10.1.2.3:5999/get_reward?token=***",
+    ]
+
+    loopback = Services(load_config(overrides=["reward.port=5998"]), tmp_path)
+    loopback._start_reward_servers()
+    assert loopback.reward_urls == ["http://127.0.0.1:5998/get_reward"] and started[-1].env is None

@@ -63,7 +63,7 @@ if [[ "${WANDB:-0}" == 1 ]]; then
     CONF+=(--set logging.wandb=true)
 fi
 if [[ -z "${REWARD_HOST:-}" && "${NNODES:-1}" -gt 1 ]]; then
-    REWARD_HOST=0.0.0.0 # rollout workers on the other nodes must reach the reward server
+    REWARD_HOST=0.0.0.0 # rollout workers on other nodes must reach it (seekworld train adds a token)
 fi
 add_set REWARD_HOST reward.host
 CONF+=("$@")
