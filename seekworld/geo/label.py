@@ -51,9 +51,6 @@ class GoldLabel:
     def has_coordinates(self) -> bool:
         return self.lat is not None and self.lon is not None
 
-    def to_label_string(self) -> str:
-        return format_label(self.country, self.regions)
-
 
 def format_label(country: str, regions: tuple[str, ...] | list[str] | str) -> str:
     """SeekWorld's label string: `$country,region/alias/...$`."""
