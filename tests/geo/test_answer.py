@@ -39,7 +39,12 @@ def test_extract_answer_errors(response, message):
         ("中国四川省", "CN", "CN-SC"),  # no separator
         ("China Sichuan", "CN", "CN-SC"),
         ("$china,sichuan$", "CN", "CN-SC"),
-        ("Country: China; Region: Sichuan", None, None),  # ';' offers alternatives
+        ("Country: China; Region: Sichuan", "CN", "CN-SC"),  # field labels, whatever stands between
+        ("China - Sichuan Province", "CN", "CN-SC"),  # no comma: words are cut, type words kept
+        ("Sichuan China", "CN", "CN-SC"),
+        ("New York USA", "US", "US-NY"),  # a state, not "the US again"
+        ("The answer is China, Sichuan", "CN", "CN-SC"),
+        ("答案：中国，四川", "CN", "CN-SC"),
         ("China, Hong Kong", "HK", "HK"),  # territory: canonical country ID
         ("China, Taipei", "TW", "TW-TPE"),  # a territory's region said of its parent
         ("Washington, USA", "US", "US-WA"),  # "Washington" is also a name of the US; here the state
