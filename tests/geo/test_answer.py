@@ -66,6 +66,8 @@ def test_parse_answer_resolves(content, country, place):
         "China or Vietnam, Guangdong",
         "China, Guangdong, Guangxi",
         "Spain, Portugal",
+        "USA, California, Nevada",  # "Nevada" is no name of the US (a source lists it as one)
+        "California or Nevada, USA",
     ],
 )
 def test_hedges_resolve_to_nothing(content):
