@@ -42,9 +42,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The extra that brings each subcommand's third-party dependencies (see pyproject.toml).
+EXTRAS: dict[str, str] = {
+    "serve": "serve",
+    "prepare": "prepare",
+    "train": "train",
+    "eval": "eval",
+    "predict": "eval",
+    "demo": "demo",
+    "sft": "sft",
+    "traces": "sft",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] == "seekworld":
+            raise
+        extra = EXTRAS.get(args.command, "test")
+        print(
+            f"seekworld {args.command}: needs the Python package {exc.name!r}, which is not installed; "
+            f"install the extra: pip install 'seekworld[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -63,3 +63,22 @@ def test_unknown_variant_is_a_usage_error(tmp_path):
     proc = run_score(tmp_path, [], "--reward", "rulez")
     assert proc.returncode == 2
     assert "Did you mean: rule" in proc.stderr
+
+
+def test_missing_extra_is_named(monkeypatch, capsys):
+    """A subcommand whose dependencies are not installed says which extra to install."""
+    import builtins
+
+    from seekworld.cli import main as cli_main
+
+    real_import = builtins.__import__
+
+    def no_gunicorn(name, *args, **kwargs):
+        if name.startswith("gunicorn") or name.startswith("flask"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_gunicorn)
+    assert cli_main.main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'seekworld[serve]'" in err and "seekworld serve: needs the Python package" in err
