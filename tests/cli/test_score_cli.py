@@ -67,18 +67,23 @@ def test_unknown_variant_is_a_usage_error(tmp_path):
 
 def test_missing_extra_is_named(monkeypatch, capsys):
     """A subcommand whose dependencies are not installed says which extra to install."""
-    import builtins
+    import sys
+    import types
 
     from seekworld.cli import main as cli_main
 
-    real_import = builtins.__import__
+    fake = types.ModuleType("seekworld.cli.fake_serve")  # a subcommand whose run() lacks a package
+    fake.add_parser = lambda sub: sub.add_parser("serve")
 
-    def no_gunicorn(name, *args, **kwargs):
-        if name.startswith("gunicorn") or name.startswith("flask"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return real_import(name, *args, **kwargs)
+    def run(args):
+        raise ModuleNotFoundError("No module named 'gunicorn'", name="gunicorn")
 
-    monkeypatch.setattr(builtins, "__import__", no_gunicorn)
-    assert cli_main.main(["serve", "--port", "1"]) == 2
+    fake.run = run
+    monkeypatch.setitem(sys.modules, "seekworld.cli.fake_serve", fake)
+    monkeypatch.setattr(cli_main, "SUBCOMMANDS", {"serve": "fake_serve"})
+    assert cli_main.main(["serve"]) == 2
     err = capsys.readouterr().err
-    assert "pip install 'seekworld[serve]'" in err and "seekworld serve: needs the Python package" in err
+    assert err.strip() == (
+        "seekworld serve: needs the Python package 'gunicorn', which is not installed; "
+        "install the extra: pip install 'seekworld[serve]'"
+    )
