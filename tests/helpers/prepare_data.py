@@ -5,18 +5,25 @@ lmm_r1_row(image, answer, text="Where?", difficulty=None, **extra) -> dict
 write_jsonl(path, rows) -> Path
 run(inputs, out, **config_overrides) -> report dict     (progress bar off)
 read_rows(path) -> list[dict]
+PREPARE_SAMPLE: argv of `seekworld prepare` on the shipped lmm-r1 sample (add --output DIR)
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-__all__ = ["lmm_r1_row", "make_image", "read_rows", "run", "write_jsonl"]
+__all__ = ["PREPARE_SAMPLE", "lmm_r1_row", "make_image", "read_rows", "run", "write_jsonl"]
+
+REPO = Path(__file__).resolve().parents[2]
+PREPARE_SAMPLE = [
+    sys.executable, "-m", "seekworld", "prepare", "--input", str(REPO / "seekworld_data/sample/lmm_r1.jsonl"),
+]  # fmt: skip
 
 
 def make_image(

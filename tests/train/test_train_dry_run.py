@@ -14,16 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.prepare_data import PREPARE_SAMPLE
 
 REPO = Path(__file__).resolve().parents[2]
-PREPARE_SAMPLE = [
-    sys.executable,
-    "-m",
-    "seekworld",
-    "prepare",
-    "--input",
-    str(REPO / "seekworld_data/sample/lmm_r1.jsonl"),
-]
 pytest.importorskip("openrlhf", reason="pip install --no-deps openrlhf==0.11.2")
 pytest.importorskip("gunicorn", reason="the reward server needs the serve extra")
 

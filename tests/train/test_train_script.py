@@ -15,16 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.prepare_data import PREPARE_SAMPLE
 
 REPO = Path(__file__).resolve().parents[2]
-PREPARE_SAMPLE = [
-    sys.executable,
-    "-m",
-    "seekworld",
-    "prepare",
-    "--input",
-    str(REPO / "seekworld_data/sample/lmm_r1.jsonl"),
-]
 SCRIPT = REPO / "examples/scripts/lmm_r1/train_direct_rl_seekworld.sh"
 pytest.importorskip("openrlhf", reason="pip install --no-deps openrlhf==0.11.2")
 pytest.importorskip("gunicorn", reason="the reward server needs the serve extra")

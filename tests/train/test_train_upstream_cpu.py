@@ -35,18 +35,11 @@ import types
 from pathlib import Path
 
 import pytest
+from helpers.prepare_data import PREPARE_SAMPLE
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-PREPARE_SAMPLE = [
-    sys.executable,
-    "-m",
-    "seekworld",
-    "prepare",
-    "--input",
-    str(REPO / "seekworld_data/sample/lmm_r1.jsonl"),
-]
 N_SAMPLES = 4  # per prompt; reinforce_baseline compares them
 # find_spec, not import: collecting this file stays cheap (torch is imported by the test itself).
 for _module, _why in {
