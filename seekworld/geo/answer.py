@@ -5,7 +5,7 @@
 
 One place parses answers; rewards, eval and the agent all call it.
 
-Rules (the README's accuracy policy):
+Rules (docs/accuracy-policy.md):
 - The content names a country and one first-level region: "Country, Region" (either order),
   ASCII/full-width commas or "、", with or without `$...$`; "中国广东省" (no separator) works too.
 - Alternatives ("A or B", "A/B", "A;B", "A或B") are a hedge unless every alternative names the

@@ -1,6 +1,6 @@
 """Run the reward app under gunicorn (a production WSGI server), programmatically.
 
-Choices (measured in benchmarks/bench_reward_server.py, see the README section "Reward service"):
+Choices (measured in benchmarks/bench_reward_server.py, see docs/serve.md):
 - Worker class `gthread`: each worker serves many connections with a thread pool. A request that
   waits on the judge holds a thread, not a whole process, so hundreds of rollout requests can be in
   flight while the judge works; `sync` workers serve one request each and queue the rest.
