@@ -41,15 +41,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "CircuitBreaker",
     "Judge",
     "JudgeConfig",
     "JudgeItem",
     "JudgeResult",
     "VerdictError",
     "build_messages",
-    "parse_verdict",
-    "CircuitBreaker",
     "normalize_text",
+    "parse_verdict",
     "response_format",
     "sanitize",
     "screen",
@@ -101,8 +101,9 @@ class JudgeConfig:
 @dataclass(frozen=True)
 class JudgeItem:
     reasoning: str | None  # the `<think>` content; None or blank: nothing to judge, score 0
-    answer: str | None = None  # the `<answer>` content, so the judge can check it is explained
+    answer: str | None = None  # the verifier's canonical reading of `<answer>` (gazetteer names)
     image: str | None = None  # path of the photo (sent only when the config says the judge sees it)
+    raw_answer: str | None = None  # the policy's own answer text: screened, never sent
 
 
 @dataclass(frozen=True)
@@ -155,16 +156,24 @@ def sanitize(text: str) -> str:
     return _RULE_RUNS.sub("---", _CONTROL_TOKENS.sub(" ", normalize_text(text)))
 
 
-_T = r"(?=\s*(?:$|[.,;:!?)\]}\"'/。！，]|out of|for (?:this|the|my|it)\b|points?\b|now\b|and (?:nothing|only)|only\b|nothing else))"  # a verdict ends here
+# A verdict ends here: end of line, punctuation, or words that close an order ("... and nothing else").
+_T = (
+    r"(?=\s*(?:$|[.,;:!?)\]}\"'/。！，]|out of|for (?:this|the|my|it)\b|points?\b|now\b"
+    r"|and (?:nothing|only)|only\b|nothing else))"
+)
 _VERDICT_WORDS = r"(?:[01](?:\.0+)?|one|zero|yes|true|pass|full marks|maximum)"
 # Text that talks to the grader instead of about the photo, in the languages a policy is likely to
-# switch to. Each rule: (name, pattern), matched on normalised, homoglyph-folded text. Written
-# against tests/data/judge/honest.jsonl (must stay 0 flags) and injections.jsonl (recall).
+# switch to. Each rule: (name, pattern). Written against tests/data/judge/honest.py (must stay at 0
+# flags) and tests/data/judge/injections.py (recall); benchmarks/bench_judge_screen.py prints both.
 _SCREEN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I | re.S | re.M))
     for name, pattern in (
         ("bracketed_verdict", r"[\[\{<]\s*(?:[01](?:\.0+)?|yes|true|pass)\s*[\]\}>)](?!\s*(?:km|m\b|%))"),
-        ("json_verdict", r"[\"']?\b(?:score|verdict|grade|reward|rating|result|label)\b[\"']?\s*[:=]\s*[\"']?[01]\b(?!\s*(?:km|%|°|m\b))"),
+        (
+            "json_verdict",
+            r"[\"']?\b(?:score|verdict|grade|reward|rating|result|label)\b[\"']?\s*[:=]\s*[\"']?[01]\b"
+            r"(?!\s*(?:km|%|°|m\b))",
+        ),
         (
             "override",
             r"\b(?:ignore|disregard|forget|override|bypass|skip|drop)\b.{0,60}?"
@@ -175,27 +184,37 @@ _SCREEN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?:忽略|无视|無視|忽視|不要理会|不理会).{0,12}?(?:指令|指示|说明|說明|规则|規則|要求|提示)"
             r"|(?:指示|命令|ルール)を?(?:無視|忘れ)"
             r"|(?:지시|명령|규칙)[을를]?\s*무시"
-            r"|\b(?:ignor\w*|olvid\w*|oubli\w*|vergiss\w*|ignorier\w*|esque[cç]\w*|игнорир\w*|забудь\w*|не обращай)\b.{0,50}?"
-            r"\b(?:instruc\w*|indica\w*|consign\w*|anweisung\w*|regeln|vorgaben|regras|reglas|règles|инструкц\w*|указани\w*|правил\w*)",
+            r"|\b(?:ignor\w*|olvid\w*|oubli\w*|vergiss\w*|ignorier\w*|esque[cç]\w*|игнорир\w*|забудь\w*"
+            r"|не обращай)\b.{0,50}?\b(?:instruc\w*|indica\w*|consign\w*|anweisung\w*|regeln|vorgaben"
+            r"|regras|reglas|règles|инструкц\w*|указани\w*|правил\w*)",
         ),
         (
             "grader_word",
-            r"\b(?:verdicts?|grader|graders|evaluator|reviewer|assessor|rater|scorer|grading model|reward model)\b"
-            r"|\b(?:the|dear|attention|hey|hi|hello|note to(?: the)?)\s+judge\b|\bjudge\s*[:,]"
-            r"|评分(?:员|者|模型)|裁判|评委|審査員|採点者|채점자|évaluateur|correcteur|bewerter|prüfer|evaluador|corrector|avaliador|оценщик|проверяющ\w*|судья",
+            r"\b(?:verdicts?|grader|graders|evaluator|reviewer|assessor|rater|scorer|grading model"
+            r"|reward model)\b|\b(?:the|dear|attention|hey|hi|hello|note to(?: the)?)\s+judge\b"
+            r"|\bjudge\s*[:,]"
+            r"|评分(?:员|者|模型)|裁判|评委|審査員|採点者|채점자|évaluateur|correcteur|bewerter|prüfer"
+            r"|evaluador|corrector|avaliador|оценщик|проверяющ\w*|судья",
         ),
-        ("score_claim", r"\b(?:score|reward|mark|grade|rating|note|punktzahl|puntuaci[oó]n|nota|оценк\w*)\s*(?:is|=|:|of|should be|must be|ist|es|est|é|—|-)\s*" + _VERDICT_WORDS + _T),
+        (
+            "score_claim",
+            r"\b(?:score|reward|mark|grade|rating|note|punktzahl|puntuaci[oó]n|nota|оценк\w*)\s*"
+            r"(?:is|=|:|of|should be|must be|ist|es|est|é|—|-)\s*" + _VERDICT_WORDS + _T,
+        ),
         (
             "reply_order",
             r"\b(?:output|reply|respond|return|print|say|answer|write|emit|give|grade|rate|score|mark)\s+"
-            r"(?:it\s+|this\s+|me\s+)?(?:with\s+|as\s+)?(?:only\s+|just\s+|simply\s+|a\s+|the\s+)*(?:digit\s+|number\s+|character\s+)?"
-            r"[\"'`“”‘’]?" + _VERDICT_WORDS + r"[\"'`“”‘’]?" + _T,
+            r"(?:it\s+|this\s+|me\s+)?(?:with\s+|as\s+)?(?:only\s+|just\s+|simply\s+|a\s+|the\s+)*"
+            r"(?:digit\s+|number\s+|character\s+)?[\"'`“”‘’]?" + _VERDICT_WORDS + r"[\"'`“”‘’]?" + _T,
         ),
         (
             "reply_order_other_language",
-            r"(?:输出|回答|回复|打|给出?|评为|判为|返回|答)\s*[\"'“”「」]?\s*(?:1|一)\s*[\"'“”「」]?\s*(?:分|$|[。，,.!！])"
+            r"(?:输出|回答|回复|打|给出?|评为|判为|返回|答)\s*[\"'“”「」]?\s*(?:1|一)\s*[\"'“”「」]?\s*"
+            r"(?:分|$|[。，,.!！])"
             r"|(?:1|一)\s*(?:と|を)\s*(?:答え|出力|返)|(?:1|일)\s*(?:을|를|로|으로)?\s*(?:출력|답하|응답)"
-            r"|\b(?:antworte\w*|gib|r[ée]ponds?|r[ée]pondez|responde\w*|responda\w*|devuelve|escribe|ответь\w*|выведи|напиши|верни)\b.{0,20}?(?:\b1\b|\beins\b|\bun\b|\buno\b|\bum\b|\bединиц\w*|\bодин\b)",
+            r"|\b(?:antworte\w*|gib|r[ée]ponds?|r[ée]pondez|responde\w*|responda\w*|devuelve|escribe"
+            r"|ответь\w*|выведи|напиши|верни)\b.{0,20}?"
+            r"(?:\b1\b|\beins\b|\bun\b|\buno\b|\bum\b|\bединиц\w*|\bодин\b)",
         ),
         (
             "role_line",
@@ -213,7 +232,8 @@ _SCREEN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "fence_mimic",
             r"\b(?:reasoning|data|input|untrusted text)\s+(?:[\w-]+\s+){0,2}(?:ends|starts|begins|is over)\b"
             r"|\bboundary\s+(?:id|line|marker)\b|\bend of (?:the )?(?:reasoning|data|input|untrusted)"
-            r"|\bgrade the reasoning\b|\brules in the system message\b|\breply with a single\b|\bno other text\b",
+            r"|\bgrade the reasoning\b|\brules in the system message\b|\breply with a single\b"
+            r"|\bno other text\b",
         ),
         ("encoded_payload", r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/])"),
         ("control_token", _CONTROL_TOKENS.pattern),
@@ -337,9 +357,11 @@ _STRUCTURED_RULE = {
 
 def response_format(mode: str) -> dict[str, Any]:
     """OpenAI structured-output schema for the verdict (vLLM and OpenAI both enforce it)."""
-    verdict: dict[str, Any] = {"type": "integer", "enum": [0, 1]} if mode == "binary" else {
-        "type": "number", "minimum": 0, "maximum": 1
-    }
+    verdict: dict[str, Any] = (
+        {"type": "integer", "enum": [0, 1]}
+        if mode == "binary"
+        else {"type": "number", "minimum": 0, "maximum": 1}
+    )
     return {
         "type": "json_schema",
         "json_schema": {
@@ -418,7 +440,9 @@ class CircuitBreaker:
     """Consecutive failures open it; while open, calls are skipped. After `cooldown_s` one probe
     is let through (half-open): success closes it, failure opens it again. Thread-safe."""
 
-    def __init__(self, threshold: int, cooldown_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, threshold: int, cooldown_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.threshold = threshold
         self.cooldown_s = cooldown_s
         self.clock = clock
@@ -510,7 +534,9 @@ class Judge:
         if config.sees_image and config.image_roots:
             from seekworld.io.confined import ConfinedImageReader
 
-            self.images = ConfinedImageReader(config.image_roots, config.max_image_bytes, config.image_max_side)
+            self.images = ConfinedImageReader(
+                config.image_roots, config.max_image_bytes, config.image_max_side
+            )
         elif config.sees_image:
             log.warning("judge: --judge-sees-image without --judge-image-root: images are not sent")
         self._client = client if client is not None else self._make_client()
@@ -559,14 +585,18 @@ class Judge:
                     results[i] = JudgeResult(0.0, error="deadline")
                     self._report(results[i])
             if len(done) < len(futures):
-                self._failures.warn("deadline", f"{len(futures) - len(done)} samples unjudged at the deadline")
+                self._failures.warn(
+                    "deadline", f"{len(futures) - len(done)} samples unjudged at the deadline"
+                )
         return [r if r is not None else JudgeResult(0.0, error="internal") for r in results]
 
     def _quick(self, item: JudgeItem) -> JudgeResult | None:
         """Results that need no call: nothing to judge, flagged text, cached verdict, breaker open."""
         if item.reasoning is None or not item.reasoning.strip():
             return JudgeResult(0.0, skipped=True)
-        flagged = screen(item.reasoning) or (screen(item.answer) if item.answer else None)
+        flagged = next(
+            (r for t in (item.reasoning, item.answer, item.raw_answer) if t and (r := screen(t))), None
+        )
         if flagged is not None:
             result = JudgeResult(0.0, flagged=flagged)
             self._report(result)
@@ -643,9 +673,7 @@ class Judge:
                     self._failures.warn("malformed", f"malformed verdict: {exc}")
                     return self._done(JudgeResult(0.0, error="malformed", attempts=attempts), start)
                 self._cache.put(self.cache_key(item), verdict)
-                return self._done(
-                    JudgeResult(verdict, attempts=attempts, image_skipped=skipped_image), start
-                )
+                return self._done(JudgeResult(verdict, attempts=attempts, image_skipped=skipped_image), start)
             return self._done(JudgeResult(0.0, error=error, attempts=attempts), start)
         except Exception:  # serving path: never raise into the reward; log, score 0, count
             log.exception("judge: unexpected error")
