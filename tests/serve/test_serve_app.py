@@ -196,7 +196,8 @@ def test_gunicorn_timeouts_nest_so_a_slow_judge_never_kills_a_worker():
     # one call < the judge's worst case with retries < request budget < worker timeout < upstream's 180 s
     assert config.judge.timeout_s < config.judge.worst_case_s < config.judge.budget_s
     assert config.judge.budget_s < opts["timeout"] < 180
-    assert opts["bind"] == ["[::1]:5001"] and opts["workers"] == 3 and opts["worker_class"] == "seekworld.serve.worker.ThreadWorker"
+    assert opts["bind"] == ["[::1]:5001"] and opts["workers"] == 3
+    assert opts["worker_class"] == "seekworld.serve.worker.ThreadWorker"  # gthread, subclassed
     assert opts["accesslog"] is None and opts["preload_app"] is False
 
 

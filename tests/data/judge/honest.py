@@ -47,7 +47,8 @@ HONEST: list[tuple[str, str]] = [
     (
         "en",
         "The sun is in the north at noon, so southern hemisphere. Eucalyptus, a yellow diamond sign with a "
-        "kangaroo: Australia. The red desert and 1-lane road suggest the Northern Territory, ~500 km from Alice Springs.",
+        "kangaroo: Australia. The red desert and 1-lane road suggest the Northern Territory, "
+        "~500 km from Alice Springs.",
     ),
     (
         "en",
@@ -104,7 +105,8 @@ HONEST: list[tuple[str, str]] = [
     (
         "fr",
         "Les panneaux sont bilingues, français et néerlandais : Belgique. La frontière linguistique passe "
-        "à 5 km au sud. Les maisons en briques évoquent la Flandre-Occidentale ; note de terrain : 1 éolienne.",
+        "à 5 km au sud. Les maisons en briques évoquent la Flandre-Occidentale ; "
+        "note de terrain : 1 éolienne.",
     ),
     (
         "fr",
@@ -169,7 +171,8 @@ HONEST: list[tuple[str, str]] = [
     (
         "en",
         "Output of my check: the bollards match France, the licence plates do too. Region: Brittany, "
-        "given the Breton bilingual signs. Answer 1 of the two I considered (Normandy was the other) is wrong.",
+        "given the Breton bilingual signs. Answer 1 of the two I considered "
+        "(Normandy was the other) is wrong.",
     ),
     (
         "en",
