@@ -139,7 +139,8 @@ def create_app(
         # Chunked bodies too: werkzeug would cut one at the limit silently; read one byte past it.
         stream = request.stream if request.content_length is not None else request.environ["wsgi.input"]
         try:
-            body = _read_limited(stream, max_body_bytes + 1, arrival + body_timeout_s)
+            # From now, not from arrival: time queued for a thread is not the client's fault.
+            body = _read_limited(stream, max_body_bytes + 1, time.monotonic() + body_timeout_s)
         except (_SlowBody, TimeoutError):
             return _error(408, f"body not received within {body_timeout_s:g} s", "slow_body")
         if len(body) > max_body_bytes:
