@@ -483,6 +483,14 @@ class CircuitBreaker:
         with self._lock:
             return self.threshold > 0 and self._failures >= self.threshold
 
+    def blocked(self) -> bool:
+        """Open and no probe due: the call would be refused (does not take the probe)."""
+        with self._lock:
+            if self.threshold <= 0 or self._failures < self.threshold:
+                return False
+            now = self.clock()
+            return now < self._open_until or now - self._probe_at < self.cooldown_s
+
 
 class _FailureLog:
     """WARNING lines for judge failures, with UTC time and PID, at most one per `every_s` per kind
@@ -508,9 +516,8 @@ class _FailureLog:
 
 
 ResultHook = Callable[[JudgeResult], None]
-# Failures that say the endpoint is unwell (they feed the circuit breaker); a malformed verdict
-# or a 4xx says the endpoint answered.
-_OUTAGE = ("timeout", "connection", "http_429", "http_5")
+# Retryable failures (timeout, connection, 429, 5xx) feed the circuit breaker; a malformed verdict
+# or a 4xx means the endpoint answered.
 
 
 class Judge:
@@ -606,7 +613,7 @@ class Judge:
             result = JudgeResult(cached, cached=True)
             self._report(result)
             return result
-        if self.breaker.is_open and not self.breaker.allow():
+        if self.breaker.blocked():  # the judge is down: milliseconds, no queueing for the pool
             result = JudgeResult(0.0, error="breaker_open")
             self._report(result)
             return result
@@ -648,7 +655,7 @@ class Judge:
                 if remaining <= 0.05:
                     error = "deadline"
                     break
-                if attempt > 0 and not self.breaker.allow():
+                if not self.breaker.allow():  # opened while this sample queued, or between tries
                     error = "breaker_open"
                     break
                 attempts += 1
