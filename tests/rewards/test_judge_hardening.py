@@ -196,3 +196,15 @@ def test_failures_are_logged_at_warning_with_pid_and_rate_limited(judge_standin,
         if r.levelno == logging.WARNING and "http_500" in r.getMessage()
     ]
     assert len(lines) == 1 and f"pid {os.getpid()}" in lines[0]  # 20 failures, one line
+
+
+def test_images_sent_without_a_root_are_counted(judge_standin, tmp_path):
+    from seekworld.serve.metrics import Metrics
+
+    metrics = Metrics()
+    judge = Judge(
+        JudgeConfig(url=judge_standin.url, model="sound", sees_image=True, timeout_s=1.0),
+        on_result=metrics.observe_judge,
+    )
+    judge.score(JudgeItem(SOUND, "China", str(tmp_path / "a.jpg")))
+    assert "seekworld_judge_images_skipped_total 1.0" in metrics.render()[0].decode()
