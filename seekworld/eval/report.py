@@ -16,6 +16,7 @@ counting as wrong; both sections appear only when they apply.
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -481,7 +482,7 @@ def _confusion_lines(report: dict) -> list[str]:
         lines.append("")
     wrong = report.get("wrong_answers")
     if wrong and wrong["total"]:
-        reasons = ", ".join(f"{r} {n}" for r, n in wrong["by_reason"].items())
+        reasons = html.escape(", ".join(f"{r} {n}" for r, n in wrong["by_reason"].items()))
         lines += [
             "## Wrong answers",
             "",
@@ -493,7 +494,7 @@ def _confusion_lines(report: dict) -> list[str]:
         ]
         for w in wrong["top"]:
             answer = "(none)" if w["answer"] is None else f"`{w['answer'].replace('`', chr(39))}`"
-            reason = str(w["reason"]).replace("|", "\\|")
+            reason = html.escape(str(w["reason"])).replace("|", "\\|")  # "<answer>" is not a tag
             lines.append(f"| {answer.replace('|', chr(92) + '|')} | {reason} | {w['count']} |")
         lines.append("")
     return lines
@@ -527,12 +528,26 @@ def _pyplot():
 
 
 def _fit_title(fig, ax, title: str) -> None:
-    """Wrap the title to the figure's width (about 0.55 em per character at its font size)."""
+    """Set the title and lay the figure out, wrapping the title until it lies inside the figure
+    (measured after layout, not guessed), so a long model or category name is never cut off."""
     import textwrap
 
-    size = 10
-    chars = max(20, int(fig.get_figwidth() * 72 / (0.55 * size)))
-    ax.set_title("\n".join(textwrap.wrap(title, chars)), fontsize=size)
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    constrained = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    renderer = fig.canvas.get_renderer()
+    width = len(title)
+    while True:
+        ax.set_title("\n".join(textwrap.wrap(title, width)) or title, fontsize=10)
+        if constrained:
+            fig.canvas.draw()  # a constrained layout runs on drawing
+        else:
+            fig.tight_layout()
+        box = ax.title.get_window_extent(renderer)
+        inside = fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+        if inside or width <= 12:
+            return
+        width = int(width * 0.85)
 
 
 def bar_figure(title: str, estimates: dict[str, dict]):
@@ -587,7 +602,6 @@ def bar_figure(title: str, estimates: dict[str, dict]):
     ax.set_yticks(range(0, 101, 20))
     ax.set_xlim(-0.6, len(names) - 0.4)
     _fit_title(fig, ax, title)
-    fig.tight_layout()
     return fig
 
 
@@ -609,7 +623,7 @@ def map_figure(title: str, locations: list[dict], by_country: dict[str, dict]):
     from matplotlib.patches import Polygon
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 5.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 5.2), dpi=110, layout="constrained")
     cmap = plt.get_cmap("RdYlGn")
     norm = colors.Normalize(0, 100)
     for country in world_outlines():
@@ -652,10 +666,9 @@ def map_figure(title: str, locations: list[dict], by_country: dict[str, dict]):
     ax.set_yticks([])
     if gold or pred:
         ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.01)
+    bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
     bar.set_label("accuracy of prompts whose gold country it is (%)", fontsize=8)
     _fit_title(fig, ax, title)
-    fig.tight_layout()
     return fig
 
 

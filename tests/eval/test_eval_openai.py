@@ -220,7 +220,9 @@ def test_distance_and_reverse_geocoded_accuracy(tmp_path, write_rows, stand_in):
     answered = dist["answered"]
     assert answered["n"] == 2 and answered["median_km"]["value"] == pytest.approx((d1 + d2) / 2)
     assert answered["within_km"]["25"]["value"] == pytest.approx(1 / 2)
-    assert answered["mean_geoguessr"]["value"] == pytest.approx((geoguessr_score(d1) + geoguessr_score(d2)) / 2)
+    assert answered["mean_geoguessr"]["value"] == pytest.approx(
+        (geoguessr_score(d1) + geoguessr_score(d2)) / 2
+    )
     (gold_paris,) = [loc for loc in report["locations"] if loc["gold"] == [48.8566, 2.3522]]
     assert gold_paris["predicted"] == [51.5074, -0.1278] and gold_paris["ok"] is False
     assert len(report["locations"]) == 3
