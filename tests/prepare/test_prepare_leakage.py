@@ -70,11 +70,7 @@ import importlib.util  # noqa: E402
 import io  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
-
 from seekworld.prepare import leakage  # noqa: E402
-
-pytest.importorskip("imagehash", reason="near-duplicates need imagehash (extra 'prepare')")
 
 
 def _bench():
