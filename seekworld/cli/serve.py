@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 
 def _default_workers() -> int:
@@ -65,35 +64,31 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seekworld.errors import UsageError
     from seekworld.serve.runner import ServerOptions, serve
     from seekworld.serve.service import ServiceConfig
 
-    try:
-        config = ServiceConfig.build(
-            variant=args.reward,
-            weights=args.weights,
-            chat_template=args.chat_template,
-            assistant_marker=args.assistant_marker,
-            end_tokens=args.end_tokens,
-            judge_url=args.judge_url,
-            judge_model=args.judge_model,
-            judge_api_key=args.judge_api_key,
-            judge_sees_image=args.judge_sees_image,
-            judge_mode=args.judge_mode,
-            judge_timeout_s=args.judge_timeout,
-            judge_retries=args.judge_retries,
-            judge_concurrency=args.judge_concurrency,
-            judge_max_tokens=args.judge_max_tokens,
-            judge_budget_s=args.judge_budget,
-            log_dir=args.log_dir,
-            log_max_bytes=int(args.log_max_mb * 1024 * 1024),
-        )
-    except (KeyError, ValueError) as exc:
-        print(f"seekworld serve: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+    config = ServiceConfig.build(
+        variant=args.reward,
+        weights=args.weights,
+        chat_template=args.chat_template,
+        assistant_marker=args.assistant_marker,
+        end_tokens=args.end_tokens,
+        judge_url=args.judge_url,
+        judge_model=args.judge_model,
+        judge_api_key=args.judge_api_key,
+        judge_sees_image=args.judge_sees_image,
+        judge_mode=args.judge_mode,
+        judge_timeout_s=args.judge_timeout,
+        judge_retries=args.judge_retries,
+        judge_concurrency=args.judge_concurrency,
+        judge_max_tokens=args.judge_max_tokens,
+        judge_budget_s=args.judge_budget,
+        log_dir=args.log_dir,
+        log_max_bytes=int(args.log_max_mb * 1024 * 1024),
+    )
     if config.judge is not None and config.judge.budget_s >= 170:
-        print("seekworld serve: --judge-budget must stay under upstream's 180 s timeout", file=sys.stderr)
-        return 2
+        raise UsageError("--judge-budget must stay under upstream's 180 s timeout")
     options = ServerOptions(
         host=args.host,
         port=args.port,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError, UnknownNameError
 from seekworld.geo.label import GoldLabel, LabelError, format_label, parse_label
 from seekworld.prepare.balance import DEFAULT_BALANCE, balance, normalize_difficulty
 from seekworld.prepare.continents import continent_of
@@ -45,7 +46,7 @@ DEFAULT_BALANCE_SPLITS = "train"
 USE_DEFAULT = "default"
 
 
-class PrepareError(RuntimeError):
+class PrepareError(SeekworldError, RuntimeError):
     """A run that cannot start or go on (bad input, bad settings). The message says what to fix."""
 
 
@@ -201,8 +202,8 @@ def _samples(cfg: PrepareConfig, paths: list[str]) -> Iterator[RawSample]:
             yield from read_input(path, cfg.input_format, image_root=cfg.image_root, hf_split=cfg.hf_split)
         except InputError as exc:
             raise PrepareError(str(exc)) from None
-        except KeyError as exc:  # unknown --input-format (the registry's "did you mean")
-            raise PrepareError(exc.args[0]) from None
+        except UnknownNameError as exc:  # unknown --input-format (the registry's "did you mean")
+            raise PrepareError(str(exc)) from None
 
 
 def _progress(total: int | None, desc: str, enabled: bool) -> Any:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from seekworld.errors import SeekworldError, UsageError
 from seekworld.registry import Registry
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(SeekworldError, RuntimeError):
     """The engine's library (or hardware) is missing; the message says what to install or use."""
 
 
@@ -118,7 +119,7 @@ def parse_engine_args(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise ValueError(f"engine argument {item!r} must look like name=value")
+            raise UsageError(f"engine argument {item!r} must look like name=value")
         try:
             parsed: Any = json.loads(value)
         except json.JSONDecodeError:
