@@ -42,7 +42,12 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise SFTDataError(f"{path}:{lineno}: not JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise SFTDataError(f"{path}:{lineno}: not a JSON object")
             missing = [k for k in ("prompt", "images", "turns") if k not in row]
             if missing:
                 raise SFTDataError(

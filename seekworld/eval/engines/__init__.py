@@ -15,9 +15,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from seekworld.errors import SeekworldError, UsageError
 from seekworld.registry import Registry
@@ -104,6 +107,40 @@ def create_engine(options: EngineOptions) -> Engine:
     """Build the named engine (imports its library now). Raises KeyError, EngineUnavailable."""
     module, _, cls = ENGINES.get(options.engine).partition(":")
     return getattr(importlib.import_module(module), cls)(options)
+
+
+def check_model_reachable(model: str, timeout_s: float = 3.0) -> None:
+    """Fail in seconds, not minutes of hub retries, when `model` is a hub id that is neither in the
+    local Hugging Face cache nor downloadable (offline mode, or the hub does not answer).
+
+    A local folder, a cached model and an unknown form of name pass: loading says what is wrong.
+    """
+    if Path(model).exists():
+        return
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError:
+        return
+    try:
+        cached = try_to_load_from_cache(model, "config.json")
+    except ValueError:  # not a repo id (HFValidationError): from_pretrained explains
+        return
+    if isinstance(cached, str):
+        return
+    fix = "download it where there is a network (`hf download MODEL`) or pass a local folder to --model"
+    if constants.HF_HUB_OFFLINE:
+        raise EngineUnavailable(
+            f"{model} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: {fix}"
+        )
+    url = urlsplit(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise EngineUnavailable(
+            f"{model} is not in the local Hugging Face cache and the hub at {constants.ENDPOINT} cannot "
+            f"be reached ({exc.strerror or exc}): {fix}"
+        ) from None
 
 
 def sample_seed(seed: int, row_id: str, sample: int) -> int:
