@@ -64,6 +64,7 @@ CASES = [
         "traces prompt-template: unwritable output",
         ["traces", "prompt-template", "--output", f"{NO_DIR}/p.json"],
     ),
+    ("serve: log dir under a file", ["serve", "--log-dir", "{tmp}/good.jsonl/audit", "--port", "1"]),
     ("train: missing config", ["train", "--config", "{tmp}/missing.toml"]),
     ("train: config not TOML", ["train", "--dry-run", "--config", "{tmp}/bad.jsonl"]),
 ]
@@ -93,9 +94,8 @@ def test_bad_paths_are_one_line_exit_2(argv, files, capsys, monkeypatch):
 def test_every_subcommand_is_covered():
     from seekworld.cli.main import SUBCOMMANDS
 
-    # serve (port/flags: the settings table's range checks), reward-func-path (no input) and demo
-    # (predict's engine flags) have no input file of their own.
-    covered = {c[1][0] for c in CASES} | {"serve", "reward-func-path", "demo"}
+    # reward-func-path reads nothing; demo takes predict's engine flags and no file of its own.
+    covered = {c[1][0] for c in CASES} | {"reward-func-path", "demo"}
     assert covered == set(SUBCOMMANDS)
 
 
