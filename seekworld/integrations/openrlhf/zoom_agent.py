@@ -17,7 +17,7 @@ upstream's `MultiTurnAgentExecutor`:
 
 Settings come from the environment of the rollout workers (set them where Ray starts):
 SEEKWORLD_ZOOM_* (see `ZoomConfig.from_env`) and the reward server's SEEKWORLD_REWARD,
-SEEKWORLD_WEIGHTS, SEEKWORLD_JUDGE_* (see `seekworld.serve.service.ENV_VARS`).
+SEEKWORLD_WEIGHTS, SEEKWORLD_JUDGE_* (see `seekworld.rewards.settings.ENV_VARS`).
 Upstream's `--data.max_images_per_prompt` must be at least 1 + SEEKWORLD_ZOOM_MAX_CROPS.
 
 `preflight()` imports, builds the executor and runs one canned episode without a GPU.
