@@ -81,7 +81,7 @@ def judge_item(episode: ZoomEpisode, gold: GoldLabel | None):
 
 @lru_cache(maxsize=64)
 def _log_keys(config: RewardConfig) -> tuple[str, ...]:
-    base = list(score_response("", "$x$", config).logs)
+    base = list(config.log_keys)
     extra = ["accuracy", "format", "tool_bonus", "label_error", *ZoomEpisode().stats()]
     return tuple(base + [k for k in extra if k not in base])
 
@@ -113,10 +113,9 @@ def score_episode(
 
     fmt = format_score(episode)
     if gold is None:
-        base = score_response("", "$x$", config)
         components = {name: 0.0 for name in config.components}
         acc, reason = 0.0, None
-        logs = {k: 0.0 for k in base.logs}
+        logs = {k: 0.0 for k in config.log_keys}
     else:
         external = {"judge": float(judge_score)} if judge_score is not None else None
         base = score_response(final, gold, config, external)

@@ -96,7 +96,8 @@ def test_flag_beats_environment():
 
 def test_api_key_falls_back_to_openai_api_key():
     assert RewardSettings.from_env({"OPENAI_API_KEY": "k"}).judge_api_key == "k"
-    assert RewardSettings.from_env({"OPENAI_API_KEY": "k", "SEEKWORLD_JUDGE_API_KEY": "j"}).judge_api_key == "j"
+    both = {"OPENAI_API_KEY": "k", "SEEKWORLD_JUDGE_API_KEY": "j"}
+    assert RewardSettings.from_env(both).judge_api_key == "j"
 
 
 def _train_overrides():
@@ -179,9 +180,9 @@ def test_bad_environment_values_name_the_variable():
 
 
 def test_train_config_refuses_out_of_range_settings():
-    with pytest.raises(ConfigError, match="reward.country_credit must be <= 1"):
+    with pytest.raises(ConfigError, match=r"reward\.country_credit must be <= 1"):
         load_config(overrides=["reward.country_credit=5"])
-    with pytest.raises(ConfigError, match="judge.verdict must be one of binary, score"):
+    with pytest.raises(ConfigError, match=r"judge\.verdict must be one of binary, score"):
         load_config(overrides=["judge.verdict=maybe"])
 
 
