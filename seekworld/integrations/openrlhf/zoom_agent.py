@@ -346,7 +346,7 @@ def preflight(env: Mapping[str, str] | None = None, processor_path: str | None =
                 images = [str(path)]
             else:
                 tokenizer = _CharTokenizer()
-                prompt = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
+                prompt = settings.markers.render("Where?")
             engine = _CannedEngine(turns, tokenizer, settings.markers.turn_end)
             params = SimpleNamespace(max_tokens=None, logprobs=None, stop=None)
             out = asyncio.run(executor.execute(prompt, label, params, 16384, tokenizer, engine, images))
