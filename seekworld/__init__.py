@@ -39,10 +39,10 @@ def score(
     unknown variant or bad weights.
     """
     from seekworld.errors import SeekworldError
-    from seekworld.rewards.settings import RewardSettings
+    from seekworld.rewards.settings import check_setting
     from seekworld.rewards.variants import RewardConfig, score_response
 
-    RewardSettings(reward=reward, country_credit=country_credit)  # range checks
+    check_setting("country_credit", country_credit, "country_credit")  # the table's range: [0, 1]
     try:
         config = RewardConfig.from_variant(reward, weights, country_credit=country_credit)
     except SeekworldError:

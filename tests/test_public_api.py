@@ -56,7 +56,7 @@ def test_score_gives_components_and_reasons():
         ({"reward": "rulez"}, "rulez"),
         ({"reward": "rule+judge"}, "judge"),
         ({"weights": "accuracy=lots"}, "not a number"),
-        ({"country_credit": 5.0}, "country-credit"),
+        ({"country_credit": 5.0}, "country_credit must be <= 1"),
     ],
 )
 def test_score_refuses_bad_settings_with_a_seekworld_error(kwargs, words):

@@ -58,12 +58,11 @@ def _open_out(path: str) -> IO[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seekworld.rewards.settings import RewardSettings
+    from seekworld.rewards.settings import check_setting
     from seekworld.rewards.variants import RewardConfig
 
     try:
-        # The settings table range-checks the values (--country-credit within [0, 1]).
-        RewardSettings(reward=args.reward, weights=args.weights, country_credit=args.country_credit)
+        check_setting("country_credit", args.country_credit)  # the settings table's range: [0, 1]
         config = RewardConfig.from_variant(args.reward, args.weights, country_credit=args.country_credit)
     except (KeyError, ValueError) as exc:
         print(f"seekworld score: {exc.args[0] if exc.args else exc}", file=sys.stderr)

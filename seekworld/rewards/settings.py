@@ -35,7 +35,7 @@ from seekworld.rewards.variants import RewardConfig
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["ENV_VARS", "RewardSettings", "ServiceConfig", "SettingError", "Spec", "setting"]
+__all__ = ["ENV_VARS", "RewardSettings", "ServiceConfig", "SettingError", "Spec", "check_setting", "setting"]
 
 GROUPS = ("server", "service", "judge")
 _TRUE = ("1", "true", "yes", "on")
@@ -407,6 +407,12 @@ def check(row: Row, value: Any, where: str) -> None:
         raise SettingError(f"{where} must be {'>' if spec.low_open else '>='} {spec.low:g}, got {value}")
     if spec.high is not None and (value >= spec.high if spec.high_open else value > spec.high):
         raise SettingError(f"{where} must be {'<' if spec.high_open else '<='} {spec.high:g}, got {value}")
+
+
+def check_setting(name: str, value: Any, where: str | None = None) -> None:
+    """Check one value against its row (for front ends that take a few settings, like `score`)."""
+    row = next(r for r in rows() if r.name == name)
+    check(row, value, where or row.flag)
 
 
 def _type_name(kind: type) -> str:
