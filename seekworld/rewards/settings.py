@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 
 from seekworld import __version__
 from seekworld.errors import SeekworldError
-from seekworld.rewards.judge import JudgeConfig
-from seekworld.rewards.response import ChatTemplate, resolve_template
-from seekworld.rewards.variants import RewardConfig
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a config is built: the CLI parser imports this module
     import argparse
+
+    from seekworld.chat import ChatTemplate
+    from seekworld.rewards.judge import JudgeConfig
+    from seekworld.rewards.variants import RewardConfig
 
 __all__ = ["ENV_VARS", "RewardSettings", "ServiceConfig", "SettingError", "Spec", "check_setting", "setting"]
 
@@ -510,6 +511,10 @@ class ServiceConfig:
         country_credit: float = 0.0,
     ) -> ServiceConfig:
         """Validate knobs into a config. Raises ValueError/KeyError saying what to fix."""
+        from seekworld.chat import resolve_template
+        from seekworld.rewards.judge import JudgeConfig
+        from seekworld.rewards.variants import RewardConfig
+
         reward = RewardConfig.from_variant(variant, weights, country_credit=country_credit)
         template = resolve_template(chat_template, assistant_marker, end_tokens)
         judge = None
