@@ -10,6 +10,18 @@ import argparse
 import sys
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from seekworld.rewards.settings import RewardSettings
 
@@ -35,6 +47,13 @@ def run(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as exc:  # SettingError, unknown variant, bad weights
         print(f"seekworld serve: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
+    if not settings.token and not is_loopback(settings.host) and not settings.allow_no_token:
+        print(
+            f"seekworld serve: --host {settings.host} is reachable from other machines: set --token "
+            "(or $SEEKWORLD_TOKEN), or pass --allow-no-token to serve it open",
+            file=sys.stderr,
+        )
+        return 2
     options = ServerOptions(
         host=settings.host,
         port=settings.port,
@@ -45,5 +64,6 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=int(settings.max_body_mb * 1024 * 1024),
         log_level=settings.log_level,
         access_log=settings.access_log,
+        body_timeout_s=settings.body_timeout,
     )
     return serve(config, options)

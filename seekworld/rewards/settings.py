@@ -21,10 +21,12 @@ imports an adapter (no Flask, no argparse at import time).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, get_type_hints
+from urllib.parse import urlsplit, urlunsplit
 
 from seekworld import __version__
 from seekworld.errors import SeekworldError
@@ -36,7 +38,16 @@ if TYPE_CHECKING:  # imported when a config is built: the CLI parser imports thi
     from seekworld.rewards.judge import JudgeConfig
     from seekworld.rewards.variants import RewardConfig
 
-__all__ = ["ENV_VARS", "RewardSettings", "ServiceConfig", "SettingError", "Spec", "check_setting", "setting"]
+__all__ = [
+    "ENV_VARS",
+    "RewardSettings",
+    "ServiceConfig",
+    "SettingError",
+    "Spec",
+    "check_setting",
+    "redact_url",
+    "setting",
+]
 
 GROUPS = ("server", "service", "judge")
 _TRUE = ("1", "true", "yes", "on")
@@ -65,6 +76,7 @@ class Spec:
     # judge: the scorer's judge (passed on only when there is a judge)
     group: str = "service"
     secret: bool = False  # never put in argv (`ps` shows it), never in train config files
+    multiple: bool = False  # a repeatable flag; the values are joined with os.pathsep
 
 
 def setting(default: Any, help: str, *, default_factory: Any = None, **spec: Any) -> Any:
@@ -108,6 +120,16 @@ class RewardSettings:
         "info", "log level", choices=("debug", "info", "warning", "error"), group="server"
     )
     access_log: bool = setting(False, "log every request (off: URLs may hold the token)", group="server")
+    allow_no_token: bool = setting(
+        False, "serve a non-loopback --host without a token (refused otherwise)", group="server"
+    )
+    body_timeout: float = setting(
+        30.0,
+        "seconds a client may take to send a request's headers and body",
+        low=0,
+        low_open=True,
+        group="server",
+    )
     # --- scoring (server and reward file)
     reward: str = setting(
         "rule",
@@ -158,6 +180,16 @@ class RewardSettings:
         low=0,
         low_open=True,
     )
+    request_deadline: float = setting(
+        60.0,
+        "seconds from a request's arrival to its answer, queueing and judging included",
+        env="SEEKWORLD_REQUEST_DEADLINE",
+        train="reward.request_deadline_s",
+        low=0,
+        high=170,
+        low_open=True,
+        high_open=True,
+    )
     # --- the judge (variants that weigh it)
     judge_url: str | None = setting(
         None,
@@ -186,6 +218,39 @@ class RewardSettings:
         "send the label's image to the judge (a VLM judge)",
         env="SEEKWORLD_JUDGE_SEES_IMAGE",
         train="judge.sees_image",
+        group="judge",
+    )
+    judge_image_root: str | None = setting(
+        None,
+        "directories the judge's images may come from (repeatable flag; os.pathsep-separated); "
+        "none: the judge grades text only",
+        env="SEEKWORLD_JUDGE_IMAGE_ROOT",
+        train="judge.image_root",
+        multiple=True,
+        group="judge",
+    )
+    judge_structured: bool = setting(
+        False,
+        'constrain the reply to {"verdict": n} with a JSON schema (vLLM, OpenAI structured outputs)',
+        env="SEEKWORLD_JUDGE_STRUCTURED",
+        train="judge.structured",
+        group="judge",
+    )
+    judge_breaker_failures: int = setting(
+        5,
+        "consecutive judge outages (timeout, connection, 429, 5xx) that skip the judge (0: never)",
+        env="SEEKWORLD_JUDGE_BREAKER_FAILURES",
+        train="judge.breaker_failures",
+        low=0,
+        group="judge",
+    )
+    judge_breaker_cooldown: float = setting(
+        30.0,
+        "seconds the judge is skipped, then probed",
+        env="SEEKWORLD_JUDGE_BREAKER_COOLDOWN",
+        train="judge.breaker_cooldown_s",
+        low=0,
+        low_open=True,
         group="judge",
     )
     judge_mode: str = setting(
@@ -257,7 +322,8 @@ class RewardSettings:
         values: dict[str, Any] = {}
         for row in rows():
             if flags.get(row.name) is not None:
-                values[row.name] = flags[row.name]
+                value = flags[row.name]
+                values[row.name] = os.pathsep.join(value) if row.spec.multiple else value
                 continue
             for name in (row.spec.env, *row.spec.env_fallback) if row.spec.env else ():
                 if env.get(name, "") != "":
@@ -306,6 +372,8 @@ class RewardSettings:
                 kwargs["action"] = argparse.BooleanOptionalAction
             else:
                 kwargs["type"] = _arg_type(row)
+                if row.spec.multiple:
+                    kwargs["action"] = "append"
                 if row.spec.choices:
                     kwargs["choices"] = row.spec.choices
             target.add_argument(row.flag, **kwargs)
@@ -319,6 +387,8 @@ class RewardSettings:
                 continue
             if row.kind is bool:
                 argv.append(row.flag if value else "--no-" + row.flag[2:])
+            elif row.spec.multiple:
+                argv += [x for part in str(value).split(os.pathsep) if part for x in (row.flag, part)]
             else:
                 argv += [row.flag, str(value)]
         return argv
@@ -354,8 +424,13 @@ class RewardSettings:
             judge_concurrency=self.judge_concurrency,
             judge_max_tokens=self.judge_max_tokens,
             judge_budget_s=self.judge_budget,
+            judge_image_roots=(self.judge_image_root or "").split(os.pathsep),
+            judge_structured=self.judge_structured,
+            judge_breaker_failures=self.judge_breaker_failures,
+            judge_breaker_cooldown_s=self.judge_breaker_cooldown,
             log_dir=self.log_dir,
             log_max_bytes=int(self.log_max_mb * 1024 * 1024),
+            request_deadline_s=self.request_deadline,
         )
 
 
@@ -487,6 +562,7 @@ class ServiceConfig:
     judge: JudgeConfig | None = None
     log_dir: str | None = None
     log_max_bytes: int = 100 * 1024 * 1024
+    request_deadline_s: float = 60.0  # from arrival (queueing included); the judge gives up by then
 
     @classmethod
     def build(
@@ -506,8 +582,13 @@ class ServiceConfig:
         judge_concurrency: int = 32,
         judge_max_tokens: int = 8,
         judge_budget_s: float = 90.0,
+        judge_image_roots: Sequence[str] = (),
+        judge_structured: bool = False,
+        judge_breaker_failures: int = 5,
+        judge_breaker_cooldown_s: float = 30.0,
         log_dir: str | None = None,
         log_max_bytes: int = 100 * 1024 * 1024,
+        request_deadline_s: float = 60.0,
         country_credit: float = 0.0,
     ) -> ServiceConfig:
         """Validate knobs into a config. Raises ValueError/KeyError saying what to fix."""
@@ -535,8 +616,14 @@ class ServiceConfig:
                 concurrency=judge_concurrency,
                 max_tokens=judge_max_tokens,
                 budget_s=judge_budget_s,
+                image_roots=tuple(r for r in judge_image_roots if r),
+                structured=judge_structured,
+                breaker_failures=judge_breaker_failures,
+                breaker_cooldown_s=judge_breaker_cooldown_s,
             )
-        return cls(reward, template, judge, log_dir, log_max_bytes)
+        if not 0 < request_deadline_s < 170:
+            raise SettingError("the request deadline must be > 0 and under upstream's 180 s client timeout")
+        return cls(reward, template, judge, log_dir, log_max_bytes, request_deadline_s)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -549,9 +636,36 @@ class ServiceConfig:
             "variant": self.reward.variant,
             "weights": dict(self.reward.weights),
             "chat_template": self.template.name,
-            "judge": None if self.judge is None else {"url": self.judge.url, "model": self.judge.model},
+            "judge": None
+            if self.judge is None
+            else {
+                "url": redact_url(self.judge.url),
+                "model": self.judge.model,
+                "sees_image": self.judge.sees_image and bool(self.judge.image_roots),
+            },
             "version": __version__,
         }
+
+
+_SECRET_PARAM = re.compile(r"(?i)(?:key|token|secret|password|passwd|pwd|auth|sig|signature|credential)")
+
+
+def redact_url(url: str) -> str:
+    """The URL without credentials: userinfo and secret-looking query values become `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(
+        f"{k}=***" if _SECRET_PARAM.search(k) else f"{k}={v}" if v or "=" in pair else k
+        for pair in parts.query.split("&")
+        if pair
+        for k, _, v in [pair.partition("=")]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 ENV_VARS.update({r.spec.env: r.spec.help for r in rows() if r.spec.env is not None})

@@ -18,10 +18,10 @@ from seekworld.rewards.batch import ScoredSample, score_samples, to_openrlhf
 from seekworld.rewards.judge import Judge, JudgeResult
 
 # The settings and the config they build are domain code (the zoom agent reads them too).
-from seekworld.rewards.settings import ENV_VARS, ServiceConfig
+from seekworld.rewards.settings import ENV_VARS, ServiceConfig, redact_url
 from seekworld.serve.audit import AuditLog
 
-__all__ = ["ENV_VARS", "RewardService", "ServiceConfig"]
+__all__ = ["ENV_VARS", "RewardService", "ServiceConfig", "redact_url"]
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,17 @@ class RewardService:
         self.audit = AuditLog(config.log_dir, config.log_max_bytes) if config.log_dir else None
 
     def score(
-        self, queries: Sequence[str], prompts: Sequence[str] | None, labels: Sequence[Any]
+        self,
+        queries: Sequence[str],
+        prompts: Sequence[str] | None,
+        labels: Sequence[Any],
+        arrival: float | None = None,
     ) -> list[ScoredSample]:
+        """Score a request. `arrival` (`time.monotonic()` when it reached the server; default now)
+        starts the request deadline, so time spent queueing counts against it."""
+        deadline = (time.monotonic() if arrival is None else arrival) + self.config.request_deadline_s
         samples = score_samples(
-            queries, prompts, labels, self.config.reward, self.judge, self.config.template
+            queries, prompts, labels, self.config.reward, self.judge, self.config.template, deadline=deadline
         )
         if self.audit is not None:
             self._audit(samples)
