@@ -23,37 +23,31 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _ids(country: str | None, place: str | None) -> dict:
-    return {"country": country, "region": place}
+# Reported for every row, whatever the variant sums (scored at weight 0 when it does not weigh them).
+REPORTED = ("accuracy", "format", "length")
 
 
 def score_row(row: dict, config) -> dict:
-    """The output object for one input row (input fields kept, scores and IDs added)."""
-    from seekworld.rewards import accuracy, format, length
+    """The output object for one input row (input fields kept, the variant's result added)."""
     from seekworld.rewards.variants import score_response
 
-    result = score_response(row["response"], row["label"], config)
-    out = dict(row)
+    result = score_response(row["response"], row["label"], config.reporting(*REPORTED))
+    return {**row, **format_result(result)}
+
+
+def format_result(result) -> dict:
+    """A `SampleScore` as output fields: components and logs, reward, IDs and the reason."""
     if result.label_error is not None:
-        out.update(accuracy=0.0, format=0.0, length=0.0, reward=0.0, error=f"label: {result.label_error}")
-        return out
-    gold = result.gold
-    response = row["response"]
-    # The three rule components are always reported, whatever the variant sums.
-    acc = result.components.get("accuracy")
-    if acc is None:
-        acc = accuracy.compute_score(response, gold, config.options.country_credit)
-    out["accuracy"] = acc
-    out["format"] = result.components.get("format", format.compute_score(response))
-    out["length"] = result.components.get(
-        "length", length.compute_score(response, config.options.length_per_char, config.options.length_cap)
-    )
-    for name, value in result.logs.items():
-        out.setdefault(name, value)
+        return {**{k: 0.0 for k in REPORTED}, "reward": 0.0, "error": f"label: {result.label_error}"}
+    out = {name: result.components[name] for name in REPORTED}
+    out.update((k, v) for k, v in result.logs.items() if k not in out)
     out["reward"] = result.reward
-    out["gold_ids"] = _ids(gold.country_id, gold.place_id)
-    answer = result.answer
-    out["answer_ids"] = _ids(answer.country_id, answer.place_id) if answer is not None else _ids(None, None)
+    gold, answer = result.gold, result.answer
+    out["gold_ids"] = {"country": gold.country_id, "region": gold.place_id}
+    out["answer_ids"] = {
+        "country": answer.country_id if answer is not None else None,
+        "region": answer.place_id if answer is not None else None,
+    }
     if result.answer_reason:
         out["answer_reason"] = result.answer_reason
     return out
@@ -65,8 +59,10 @@ def _open_out(path: str) -> IO[str]:
 
 def run(args: argparse.Namespace) -> int:
     from seekworld.errors import UsageError
+    from seekworld.rewards.settings import check_setting
     from seekworld.rewards.variants import RewardConfig
 
+    check_setting("country_credit", args.country_credit)  # the settings table's range: [0, 1]
     config = RewardConfig.from_variant(args.reward, args.weights, country_credit=args.country_credit)
     if config.needs_judge:
         raise UsageError("the judge component needs the reward server (seekworld serve)")

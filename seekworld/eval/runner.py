@@ -25,7 +25,7 @@ from pathlib import Path
 from seekworld.errors import SeekworldError
 from seekworld.eval.engines import Engine, EngineOptions, GenParams, Request, create_engine
 from seekworld.eval.rows import RowError, load_rows, to_messages
-from seekworld.eval.scoring import SCORE_FIELDS, check_labels, score_response
+from seekworld.eval.scoring import SCORE_FIELDS, check_labels, evaluate_response
 
 __all__ = ["EvalConfig", "EvalError", "read_predictions", "run_eval"]
 
@@ -182,7 +182,7 @@ def _rescore(pred_path: Path, golds: dict) -> None:
         for p in read_predictions(pred_path):
             if p["key"] in golds:
                 p = {k: v for k, v in p.items() if k not in SCORE_FIELDS}
-                p.update(score_response(p["response"], golds[p["key"]]))
+                p.update(evaluate_response(p["response"], golds[p["key"]]))
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
     os.replace(tmp, pred_path)
 
@@ -232,7 +232,7 @@ def _generate(
                 "response": output.text,
                 "finish_reason": output.finish_reason,
                 "latency_s": round(output.latency_s, 4),
-                **score_response(output.text, golds[row["key"]]),
+                **evaluate_response(output.text, golds[row["key"]]),
             }
             preds.write(json.dumps(record, ensure_ascii=False) + "\n")
             preds.flush()  # a crash loses at most the sample being written

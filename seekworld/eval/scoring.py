@@ -1,7 +1,7 @@
 """Score one response the way the reward does, plus the evaluation-only fields.
 
-Accuracy and format come from `seekworld.rewards` (the reward's own code and its one answer
-parser); distance from `seekworld.rewards.distance`. Added here: resolved IDs, the continent, and
+Accuracy, format and distance are the reward's own result (`seekworld.rewards.variants
+.score_response`, formatted here, not recomputed). Added here: resolved IDs, the continent, and
 for answers with coordinates, the region they fall in (reverse geocoding, `seekworld.eval.reverse`).
 """
 
@@ -10,12 +10,16 @@ from __future__ import annotations
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.prepare.continents import continent_of
-from seekworld.rewards import accuracy, distance
-from seekworld.rewards import format as format_reward
+from seekworld.rewards import distance
+from seekworld.rewards.variants import RewardConfig, score_response
 
-__all__ = ["SCORE_FIELDS", "check_labels", "describe_place", "score_response"]
+__all__ = ["SCORE_FIELDS", "check_labels", "describe_place", "evaluate_response"]
 
-# Every field score_response may set: a rescore drops them all before scoring again.
+# What eval reports, scored by the reward's own path (weights are irrelevant: nothing is summed).
+_EVAL = RewardConfig("eval", (("accuracy", 1.0), ("format", 0.0)))
+_EVAL_DISTANCE = _EVAL.reporting("distance")
+
+# Every field evaluate_response may set: a rescore drops them all before scoring again.
 SCORE_FIELDS = (
     "accuracy",
     "country_ok",
@@ -52,17 +56,17 @@ def _ids(country: str | None, place: str | None) -> dict:
     return {"country": country, "region": place}
 
 
-def score_response(response: str, gold: GoldLabel | str | dict) -> dict:
+def evaluate_response(response: str, gold: GoldLabel | str | dict) -> dict:
     """Evaluation fields for one response: accuracy, format, parsed answer, IDs, and the distance
     fields when the label has coordinates or the answer gives them."""
     if not isinstance(gold, GoldLabel):
         gold = parse_label(gold)
-    result = accuracy.check(response, gold)
+    result = score_response(response, gold, _EVAL_DISTANCE if gold.has_coordinates else _EVAL)
     answer = result.answer
     out: dict = {
-        "accuracy": result.score,
+        "accuracy": result.components["accuracy"],
         "country_ok": result.country_ok,
-        "format": format_reward.compute_score(response),
+        "format": result.components["format"],
         "answer": answer.text if answer is not None else None,
         "parsed": None
         if answer is None
@@ -77,14 +81,14 @@ def score_response(response: str, gold: GoldLabel | str | dict) -> dict:
         },
         "gold_ids": _ids(gold.country_id, gold.place_id),
         "answer_ids": _ids(answer.country_id, answer.place_id) if answer else _ids(None, None),
-        "reason": result.reason,
+        "reason": result.answer_reason,
         "continent": continent_of(gold.country_id),
     }
     coords = answer.coordinates if answer is not None else None
     if gold.has_coordinates:
-        d = distance.haversine_km(gold.lat, gold.lon, *coords) if coords else None
-        out["distance_km"] = d
-        out["geoguessr"] = distance.geoguessr_score(distance.MAX_DISTANCE_KM if d is None else d)
+        km = result.logs["distance_km"]  # the worst distance when the answer gives no coordinates
+        out["distance_km"] = km if coords else None
+        out["geoguessr"] = distance.geoguessr_score(km)
     if coords:
         from seekworld.eval.reverse import reverse
 

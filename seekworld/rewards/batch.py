@@ -26,7 +26,6 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from seekworld.errors import SeekworldError
@@ -95,13 +94,6 @@ def validate_payload(payload: Any) -> tuple[list[str], list[str], list[Any]]:
     return queries, prompts, labels
 
 
-@lru_cache(maxsize=64)
-def _zero_score(config: RewardConfig) -> SampleScore:
-    # The label-error path yields the variant's exact log keys, all zero.
-    base = score_response("", None, config)  # type: ignore[arg-type]
-    return replace(base, label_error=None)
-
-
 def _add_judge(score: SampleScore, config: RewardConfig, value: float) -> SampleScore:
     weight = dict(config.weights).get("judge", 0.0)
     components = {**score.components, "judge": value}
@@ -138,7 +130,7 @@ def score_samples(
             if strict:
                 raise
             log.exception("scoring sample %d failed; it scores 0", i)
-            out.append(ScoredSample(response, label, _zero_score(config), error=type(exc).__name__))
+            out.append(ScoredSample(response, label, SampleScore.unscored(config), error=type(exc).__name__))
     if config.needs_judge and judge is not None:
         out = _judge_samples(out, config, judge, deadline)
     return out
@@ -194,7 +186,7 @@ def _number(value: float) -> float:
 
 def to_openrlhf(samples: Sequence[ScoredSample], config: RewardConfig) -> dict[str, Any]:
     """Upstream's answer shape; every `extra_logs` value is a float, same keys for every sample."""
-    keys = list(_zero_score(config).logs)
+    keys = list(config.log_keys)
     keys.append("label_error")
     if config.needs_judge:
         keys += ["judge_error", "judge_flagged"]

@@ -7,61 +7,16 @@ end-of-turn token. The response is what follows the LAST assistant marker.
     extract_response("<|im_start|>user\\nWhere?<|im_end|>\\n<|im_start|>assistant\\n<think>..<|im_end|>")
     == "<think>.."
 
-Templates are named (`qwen` by default; Qwen2/2.5/3 and their VL models share it) or built from a
-custom marker. One function, used by the reward server, the reward file, the agent and eval.
+Templates (`seekworld.chat`) are named (`qwen` by default) or built from a custom marker. One
+function, used by the reward server, the reward file, the agent and eval.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from seekworld.registry import Registry
+# Templates live in seekworld.chat (one module owns them); re-exported for existing callers.
+from seekworld.chat import TEMPLATES, ChatTemplate, resolve_template, strip_end_tokens
 
 __all__ = ["TEMPLATES", "ChatTemplate", "extract_response", "resolve_template"]
-
-
-@dataclass(frozen=True)
-class ChatTemplate:
-    """Where an assistant turn starts and which tokens may end it."""
-
-    name: str
-    assistant_markers: tuple[str, ...]  # any of them opens an assistant turn; the last one wins
-    end_tokens: tuple[str, ...] = ()  # stripped from the end of the response (repeatedly)
-
-
-TEMPLATES: Registry[ChatTemplate] = Registry("chat template")
-for _template in (
-    ChatTemplate("qwen", ("<|im_start|>assistant\n",), ("<|im_end|>", "<|endoftext|>")),
-    ChatTemplate(
-        "llama3",
-        (
-            "<|start_header_id|>assistant<|end_header_id|>\n\n",
-            "<|start_header_id|>assistant<|end_header_id|>",
-        ),
-        ("<|eot_id|>", "<|end_of_text|>"),
-    ),
-    ChatTemplate("gemma", ("<start_of_turn>model\n",), ("<end_of_turn>", "<eos>")),
-    # The trainer sends the bare response (e.g. our own eval): take the query as it is.
-    ChatTemplate("none", (), ()),
-):
-    TEMPLATES.register(_template.name, _template)
-TEMPLATES.register("chatml", TEMPLATES.get("qwen"))
-
-
-def resolve_template(
-    name: str = "qwen", assistant_marker: str | None = None, end_tokens: str | None = None
-) -> ChatTemplate:
-    """A named template, or a custom one when `assistant_marker` is given.
-
-    Flags and environment variables cannot hold a newline easily, so a literal backslash-n in
-    `assistant_marker` means a newline. `end_tokens` is a comma-separated list.
-    """
-    base = TEMPLATES.get(name)
-    if assistant_marker is None and end_tokens is None:
-        return base
-    markers = (assistant_marker.replace("\\n", "\n"),) if assistant_marker else base.assistant_markers
-    ends = tuple(t for t in (end_tokens or "").split(",") if t) if end_tokens is not None else base.end_tokens
-    return ChatTemplate("custom", markers, ends)
 
 
 def extract_response(query: str, prompt: str | None = None, template: ChatTemplate | None = None) -> str:
@@ -82,16 +37,4 @@ def extract_response(query: str, prompt: str | None = None, template: ChatTempla
         response = query[len(prompt) :]
     else:
         response = query
-    return _strip_end(response, template.end_tokens)
-
-
-def _strip_end(text: str, end_tokens: tuple[str, ...]) -> str:
-    text = text.rstrip()
-    changed = True
-    while changed and end_tokens:
-        changed = False
-        for token in end_tokens:
-            if token and text.endswith(token):
-                text = text[: -len(token)].rstrip()
-                changed = True
-    return text
+    return strip_end_tokens(response, template.end_tokens)

@@ -2,8 +2,11 @@
 
     score_response(response, "$spain,galicia$", RewardConfig.from_variant("rule"))
 
-Components are pure functions of (response, gold, options). `judge` is computed outside (it calls
-an LLM; see seekworld.rewards.judge) and passed in through `external`.
+Every component is a pure function `(response, gold, options) -> ComponentScore` and declares the
+extra numbers it logs, so a config knows its log keys (`RewardConfig.log_keys`) without scoring
+anything. `judge` is computed outside (it calls an LLM; see seekworld.rewards.judge) and passed in
+through `external`. `score_response` is the one scoring path: the reward server, the reward file,
+the zoom agent, eval, `seekworld score` and `seekworld.score` all format its `SampleScore`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from seekworld.rewards import format as format_reward
 __all__ = [
     "COMPONENTS",
     "VARIANTS",
+    "ComponentScore",
     "RewardConfig",
     "RewardOptions",
     "SampleScore",
@@ -69,6 +73,8 @@ class Component:
     name: str
     fn: ComponentFn | None  # None: computed outside and passed in `external`
     description: str
+    # Extra numbers its ComponentScore logs: (key, value when the sample cannot be scored).
+    logs: tuple[tuple[str, float], ...] = ()
 
 
 COMPONENTS: Registry[Component] = Registry("reward component")
@@ -76,7 +82,12 @@ for _component in (
     Component("format", _format, "<think> then <answer>, once each"),
     Component("accuracy", _accuracy, "country and first-level region both right"),
     Component("length", _length, "0.001 per reasoning character, capped at 1"),
-    Component("distance", _distance, "GeoGuessr score of answer coordinates, scaled to [0, 1]"),
+    Component(
+        "distance",
+        _distance,
+        "GeoGuessr score of answer coordinates, scaled to [0, 1]",
+        (("distance_km", distance.MAX_DISTANCE_KM),),
+    ),
     Component("judge", None, "LLM judge of the reasoning, in [0, 1]"),
 ):
     COMPONENTS.register(_component.name, _component)
@@ -155,6 +166,17 @@ class RewardConfig:
     def needs_judge(self) -> bool:
         return any(name == "judge" and w != 0 for name, w in self.weights)
 
+    @property
+    def log_keys(self) -> tuple[str, ...]:
+        """The keys of every `SampleScore.logs` of this config, in order: components, then extras."""
+        extras = [k for name in self.components for k, _ in COMPONENTS.get(name).logs]
+        return (*self.components, *(k for k in dict.fromkeys(extras) if k not in self.components))
+
+    def reporting(self, *names: str) -> RewardConfig:
+        """This config with `names` added at weight 0: scored and reported, never summed."""
+        extra = tuple((n, 0.0) for n in names if n not in self.components)
+        return replace(self, weights=self.weights + extra)
+
 
 @dataclass(frozen=True)
 class SampleScore:
@@ -165,6 +187,22 @@ class SampleScore:
     answer_reason: str | None = None  # why accuracy is not 1 (when the variant weighs accuracy)
     answer: ParsedAnswer | None = None  # when an answer block was found
     label_error: str | None = None
+    country_ok: bool = False  # the answer's country is the label's (when accuracy is scored)
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Why points were lost, by component ('label' when the label could not be read)."""
+        out = {"label": self.label_error} if self.label_error is not None else {}
+        if self.answer_reason is not None:
+            out["accuracy"] = self.answer_reason
+        return out
+
+    @classmethod
+    def unscored(cls, config: RewardConfig, label_error: str | None = None) -> SampleScore:
+        """Reward 0 with the config's exact log keys (a label or sample that cannot be scored)."""
+        zeros = {name: 0.0 for name in config.components}
+        extras = {k: v for name in config.components for k, v in COMPONENTS.get(name).logs}
+        return cls(0.0, zeros, {**zeros, **extras}, label_error=label_error)
 
 
 def score_response(
@@ -179,11 +217,7 @@ def score_response(
     try:
         gold = label if isinstance(label, GoldLabel) else parse_label(label)
     except LabelError as exc:
-        zeros = {name: 0.0 for name in config.components}
-        logs = dict(zeros)
-        if "distance" in zeros:
-            logs["distance_km"] = distance.MAX_DISTANCE_KM
-        return SampleScore(0.0, zeros, logs, label_error=str(exc))
+        return SampleScore.unscored(config, str(exc))
 
     values: dict[str, float] = {}
     logs: dict[str, float] = {}
@@ -200,4 +234,5 @@ def score_response(
     total = sum(w * values[name] for name, w in config.weights)
     answer = checked.answer if checked else None
     reason = checked.reason if checked else None
-    return SampleScore(total, values, {**values, **logs}, gold, reason, answer)
+    country_ok = checked.country_ok if checked else False
+    return SampleScore(total, values, {**values, **logs}, gold, reason, answer, country_ok=country_ok)

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from seekworld.errors import SeekworldError
+from seekworld.geo.answer import AnswerError, extract_answer
+from seekworld.rewards.format import think_content
 from seekworld.zoom.protocol import (
     Box,
     BoxError,
@@ -42,7 +44,6 @@ __all__ = ["Trace", "TraceError", "TraceStep", "read_traces", "trace_from_turns"
 
 _TAGS = re.compile(r"</?(?:think|zoom|answer)>", re.I)
 _ANSWER_TAGS = re.compile(r"^\s*<answer>(.*)</answer>\s*$", re.S | re.I)
-_THINK = re.compile(r"\A\s*<think>(.*?)</think>", re.S)
 
 
 class TraceError(SeekworldError, ValueError):
@@ -189,10 +190,10 @@ def trace_from_turns(turns: Sequence[str]) -> tuple[list[TraceStep], str]:
     """(steps, answer) of a finished episode's turns, each of the canonical shape. Raises TraceError."""
     steps: list[TraceStep] = []
     for i, turn in enumerate(turns, 1):
-        think = _THINK.match(turn)
+        think = think_content(turn) if turn.lstrip().startswith("<think>") else None
         if think is None:
             raise TraceError(f"turn {i} does not start with <think>…</think>")
-        text = think.group(1).strip()
+        text = think.strip()
         if is_zoom_turn(turn):
             try:
                 box = parse_box(zoom_content(turn) or "")
@@ -202,9 +203,10 @@ def trace_from_turns(turns: Sequence[str]) -> tuple[list[TraceStep], str]:
         else:
             if i != len(turns):
                 raise TraceError(f"turn {i} answers but more turns follow")
-            m = re.search(r"<answer>(.*?)</answer>", turn, re.S)
-            if m is None:
-                raise TraceError("the last turn has no <answer>")
+            try:
+                answer = extract_answer(turn)  # the reward's rule: exactly one answer block
+            except AnswerError as exc:
+                raise TraceError(f"the last turn: {exc}") from None
             steps.append(TraceStep(text))
-            return steps, m.group(1).strip()
+            return steps, answer.strip()
     raise TraceError("the turns end without an answer")

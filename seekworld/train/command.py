@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
+from seekworld.rewards.settings import train_keys
 from seekworld.train.config import TrainConfig
 
 __all__ = [
@@ -109,8 +110,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
 LAUNCHER_KEYS: frozenset[str] = frozenset(
     {
         "model.attn_implementation",  # resolved into =attn_implementation
-        "reward.variant",
-        "reward.weights",
+        *train_keys(),  # the reward-service settings (seekworld/rewards/settings.py)
         "reward.mode",
         "reward.url",
         "reward.host",
@@ -120,7 +120,6 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "reward.workers",
         "reward.startup_timeout_s",
         "judge.mode",
-        "judge.model",
         "judge.url",
         "judge.host",
         "judge.port",

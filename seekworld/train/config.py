@@ -73,9 +73,24 @@ class TrainConfig(LayeredConfig):
         return TrainConfig(MappingProxyType(values), self.sources)
 
 
+SETTINGS_MARKER = "#@ reward-service settings"
+
+
 def default_config_text() -> str:
-    """The shipped, commented default configuration."""
-    return resources.files("seekworld.train").joinpath("configs/default.toml").read_text(encoding="utf-8")
+    """The shipped, commented default configuration.
+
+    The reward-service keys (`reward.variant`, `judge.verdict`...) are rendered from the settings
+    table where the file says `#@ reward-service settings`, so they cannot drift from the server.
+    """
+    from seekworld.rewards.settings import train_defaults_toml
+
+    text = resources.files("seekworld.train").joinpath("configs/default.toml").read_text(encoding="utf-8")
+    lines, section = [], ""
+    for line in text.splitlines():
+        if line.startswith("["):
+            section = line.strip("[] ")
+        lines.append(train_defaults_toml(section) if line.strip() == SETTINGS_MARKER else line)
+    return "\n".join(lines) + "\n"
 
 
 def load_config(path: str | os.PathLike[str] | None = None, overrides: Sequence[str] = ()) -> TrainConfig:
@@ -199,13 +214,18 @@ def validate(config: TrainConfig) -> None:
 
 
 def _validate_reward(config: TrainConfig) -> None:
+    from seekworld.rewards.settings import RewardSettings, SettingError
     from seekworld.rewards.variants import RewardConfig
 
     mode = config["reward.mode"]
     if mode not in REWARD_MODES:
         raise ConfigError(f"reward.mode must be one of {', '.join(REWARD_MODES)}, got {mode!r}")
     try:
-        reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+        settings = RewardSettings.from_train(config)  # types and ranges of the table's keys
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        reward = RewardConfig.from_variant(settings.reward, settings.weights)
     except (UnknownNameError, ValueError) as exc:
         raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
     if mode == "url":

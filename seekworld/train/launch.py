@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from seekworld.errors import SeekworldError
+from seekworld.rewards.settings import RewardSettings
 from seekworld.train.config import TrainConfig
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "reward_env",
     "reward_func_path",
     "reward_server_argv",
+    "reward_settings",
     "stop_process_group",
     "wait_http_ok",
 ]
@@ -191,30 +193,31 @@ def judge_base_url(config: TrainConfig) -> str | None:
     return None
 
 
+def reward_settings(config: TrainConfig, **given: Any) -> RewardSettings:
+    """The reward-service settings this config asks for (the judge's URL filled in)."""
+    return RewardSettings.from_train(config, judge_url=judge_base_url(config), **given)
+
+
+def _groups(config: TrainConfig) -> tuple[str, ...]:
+    # Judge settings are passed on only when there is a judge.
+    return ("service", "judge") if judge_base_url(config) else ("service",)
+
+
 def reward_env(config: TrainConfig) -> dict[str, str]:
-    """SEEKWORLD_* variables that configure the in-process reward file like the server."""
-    env = {"SEEKWORLD_REWARD": config["reward.variant"]}
-    if config["reward.weights"]:
-        env["SEEKWORLD_WEIGHTS"] = config["reward.weights"]
-    judge = judge_base_url(config)
-    if judge:
-        env["SEEKWORLD_JUDGE_URL"] = judge
-        env["SEEKWORLD_JUDGE_MODEL"] = config["judge.model"]
-    return env
+    """SEEKWORLD_* variables that configure the in-process reward file like the server.
+
+    Every setting the config holds is passed explicitly, so a stray variable in the shell that
+    starts Ray cannot configure the reward differently from the config.
+    """
+    return reward_settings(config).to_env(_groups(config))
 
 
 def reward_server_argv(config: TrainConfig, port: int, log_dir: Path | None = None) -> list[str]:
-    """`seekworld serve ...` for one reward server of this config."""
+    """`seekworld serve ...` for one reward server of this config (every setting explicit)."""
     argv = [sys.executable, "-m", "seekworld", "serve", "--host", config["reward.host"], "--port", str(port)]
-    argv += ["--reward", config["reward.variant"], "--workers", str(config["reward.workers"])]
-    if config["reward.weights"]:
-        argv += ["--weights", config["reward.weights"]]
-    judge = judge_base_url(config)
-    if judge:
-        argv += ["--judge-url", judge, "--judge-model", config["judge.model"]]
-    if log_dir is not None:
-        argv += ["--log-dir", str(log_dir)]
-    return argv
+    argv += ["--workers", str(config["reward.workers"])]
+    settings = reward_settings(config, log_dir=None if log_dir is None else str(log_dir))
+    return argv + settings.to_argv(_groups(config))
 
 
 def judge_argv(config: TrainConfig) -> list[str]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seekworld.chat import QWEN
 from seekworld.train.command import redact
 from seekworld.train.config import TrainConfig
 
@@ -255,16 +256,7 @@ def _check_images(images: dict[str, list[str]], sample: int | None, seed: int) -
 
 def _qwen_prompt(messages: Any) -> str:
     """The chat-templated prompt upstream sends as `prompts` (Qwen template, one pad per image)."""
-    if isinstance(messages, str):
-        messages = [{"role": "user", "content": messages}]
-    parts = []
-    for msg in messages:
-        content = msg["content"]
-        if isinstance(content, list):
-            content = "".join("<image>" if p.get("type") == "image" else p.get("text", "") for p in content)
-        content = content.replace("<image>", "<|vision_start|><|image_pad|><|vision_end|>")
-        parts.append(f"<|im_start|>{msg['role']}\n{content}<|im_end|>\n")
-    return "".join(parts) + "<|im_start|>assistant\n"
+    return QWEN.render(messages)
 
 
 def _gold_answer(label: Any) -> str:
@@ -285,8 +277,8 @@ def _reward_samples(config: TrainConfig, rows: list[dict]) -> list[tuple[str, st
         # Like upstream's `query`: the prompt with the image pads expanded, then the response.
         expanded = prompt.replace("<|image_pad|>", "<|image_pad|>" * 4)
         label = row[config["data.label_key"]]
-        samples.append((expanded + _gold_answer(label) + "<|im_end|>", prompt, label, "gold"))
-        samples.append((expanded + "I cannot tell.<|im_end|>", prompt, label, "junk"))
+        samples.append((expanded + _gold_answer(label) + QWEN.turn_end, prompt, label, "gold"))
+        samples.append((expanded + "I cannot tell." + QWEN.turn_end, prompt, label, "junk"))
     return samples
 
 

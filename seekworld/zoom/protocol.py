@@ -43,6 +43,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from seekworld import chat
+from seekworld.chat import QWEN, ChatTemplate
 from seekworld.errors import SeekworldError, UsageError
 
 __all__ = [
@@ -82,31 +84,11 @@ Box = tuple[float, float, float, float]
 # --- chat markers ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChatMarkers:
-    """The chat-template text around a tool observation.
-
-    `feedback_text` = turn_end + user_open + image×n + observation + turn_end + assistant_open,
-    which is exactly how the model's chat template renders "assistant turn ends; user turn with
-    images then text; assistant turn starts". A test checks this against the template.
-    """
-
-    name: str
-    turn_end: str
-    user_open: str
-    assistant_open: str
-    image: str
-    end_tokens: tuple[str, ...]  # stripped from the end of a generated turn
-
-
-QWEN = ChatMarkers(
-    name="qwen",
-    turn_end="<|im_end|>",
-    user_open="\n<|im_start|>user\n",
-    assistant_open="\n<|im_start|>assistant\n",
-    image="<|vision_start|><|image_pad|><|vision_end|>",
-    end_tokens=("<|im_end|>", "<|endoftext|>"),
-)
+# The zoom environment writes the text around an observation in the model's chat template:
+# `feedback_text` = turn_end + user_open + image×n + observation + turn_end + assistant_open, which
+# is exactly how the template renders "assistant turn ends; user turn with images then text;
+# assistant turn starts". A test checks this against the template. (Templates: seekworld.chat.)
+ChatMarkers = ChatTemplate
 
 
 def feedback_text(observation: str, n_images: int = 0, markers: ChatMarkers = QWEN) -> str:
@@ -123,15 +105,7 @@ def feedback_text(observation: str, n_images: int = 0, markers: ChatMarkers = QW
 
 def strip_end_tokens(text: str, markers: ChatMarkers = QWEN) -> str:
     """The turn without trailing end-of-turn tokens (upstream decodes with special tokens kept)."""
-    out = text.rstrip()
-    changed = True
-    while changed:
-        changed = False
-        for token in markers.end_tokens:
-            if token and out.endswith(token):
-                out = out[: -len(token)].rstrip()
-                changed = True
-    return out
+    return chat.strip_end_tokens(text, markers.end_tokens)
 
 
 # --- settings ----------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ component judged over the whole transcript, plus an optional tool bonus.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,12 +28,11 @@ from seekworld.geo.answer import AnswerError, extract_answer
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.rewards import accuracy
 from seekworld.rewards import format as format_reward
+from seekworld.rewards.format import think_content
 from seekworld.rewards.variants import RewardConfig, score_response
 from seekworld.zoom.protocol import ZOOM_CLOSE, ZOOM_OPEN, ZoomConfig, ZoomEpisode, zoom_turn_ok
 
 __all__ = ["EpisodeScore", "episode_reasoning", "format_score", "judge_item", "log_keys", "score_episode"]
-
-_THINK = re.compile(r"<think>(.*?)</think>", re.S)
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,11 @@ def format_score(episode: ZoomEpisode) -> float:
 
 
 def episode_reasoning(episode: ZoomEpisode) -> str:
-    """Every turn's `<think>` content, in order, one paragraph per turn."""
-    parts = [m.strip() for turn in episode.turns for m in _THINK.findall(turn)]
+    """Every turn's `<think>` content, in order, one paragraph per turn.
+
+    A turn's reasoning is read by the single-turn reward's rule (`think_content`: exactly one
+    block, else none), so stuffing a turn with several blocks gets none of them judged."""
+    parts = [t.strip() for t in map(think_content, episode.turns) if t is not None]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -81,7 +82,7 @@ def judge_item(episode: ZoomEpisode, gold: GoldLabel | None):
 
 @lru_cache(maxsize=64)
 def _log_keys(config: RewardConfig) -> tuple[str, ...]:
-    base = list(score_response("", "$x$", config).logs)
+    base = list(config.log_keys)
     extra = ["accuracy", "format", "tool_bonus", "label_error", *ZoomEpisode().stats()]
     return tuple(base + [k for k in extra if k not in base])
 
@@ -113,10 +114,9 @@ def score_episode(
 
     fmt = format_score(episode)
     if gold is None:
-        base = score_response("", "$x$", config)
         components = {name: 0.0 for name in config.components}
         acc, reason = 0.0, None
-        logs = {k: 0.0 for k in base.logs}
+        logs = {k: 0.0 for k in config.log_keys}
     else:
         external = {"judge": float(judge_score)} if judge_score is not None else None
         base = score_response(final, gold, config, external)

@@ -29,8 +29,8 @@ class ZoomSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ZoomSettings:
         """SEEKWORLD_ZOOM_* (`ZoomConfig.from_env`) and SEEKWORLD_REWARD, SEEKWORLD_WEIGHTS,
-        SEEKWORLD_JUDGE_* (`seekworld.serve.service.ServiceConfig.from_env`). Raises ValueError."""
-        from seekworld.serve.service import ServiceConfig
+        SEEKWORLD_JUDGE_* (the reward-service settings table). Raises ValueError."""
+        from seekworld.rewards.settings import ServiceConfig
 
         service = ServiceConfig.from_env(env)
         return cls(ZoomConfig.from_env(env), service.reward, service.judge)

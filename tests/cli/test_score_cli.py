@@ -67,6 +67,28 @@ def test_unknown_variant_is_a_usage_error(tmp_path):
     assert "Did you mean: rule" in proc.stderr
 
 
+def test_country_credit_out_of_range_is_a_one_line_error(tmp_path):
+    for value in ("5", "-0.5"):
+        proc = run_score(tmp_path, [], "--country-credit", value)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines() == [
+            "seekworld score: --country-credit must be "
+            f"{'<= 1' if value == '5' else '>= 0'}, got {float(value)}"
+        ]
+
+
+def test_distance_variant_still_reports_accuracy_and_format(tmp_path):
+    row = {
+        "response": "<think>x</think><answer>Spain, Galicia, 42.88, -8.54</answer>",
+        "label": {"country": "Spain", "region": "Galicia", "lat": 42.88, "lon": -8.54},
+    }
+    proc = run_score(tmp_path, [row], "--reward", "distance")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["accuracy"] == 1.0 and out["format"] == 1.0 and out["distance"] > 0.99
+    assert out["reward"] == out["distance"] and out["distance_km"] < 1
+
+
 def test_missing_extra_is_named(monkeypatch, capsys):
     """A subcommand whose dependencies are not installed says which extra to install."""
     import sys

@@ -5,7 +5,7 @@ import pytest
 pytest.importorskip("reverse_geocode", reason="reverse geocoding needs reverse_geocode (extra 'eval')")
 
 from seekworld.eval.reverse import coverage, reverse, reverse_many
-from seekworld.eval.scoring import score_response
+from seekworld.eval.scoring import evaluate_response
 
 
 @pytest.mark.parametrize(
@@ -34,13 +34,13 @@ def test_many_at_once():
 
 def test_region_accuracy_of_coordinate_answers():
     gold = {"country": "China", "region": "Sichuan", "lat": 30.57, "lon": 104.07}
-    inside = score_response("<think>x</think><answer>30.66, 104.06</answer>", gold)
+    inside = evaluate_response("<think>x</think><answer>30.66, 104.06</answer>", gold)
     assert inside["coord_country_ok"] and inside["coord_region_ok"]
-    chongqing = score_response("<think>x</think><answer>29.56N, 106.55E</answer>", gold)
+    chongqing = evaluate_response("<think>x</think><answer>29.56N, 106.55E</answer>", gold)
     assert chongqing["coord_country_ok"] and not chongqing["coord_region_ok"]
     assert chongqing["coord_ids"] == {"country": "CN", "region": "CN-CQ"}
     # A whole-territory label asks for the country only.
-    hk = score_response("<answer>22.28, 114.16</answer>", "$hong kong,hong kong$")
+    hk = evaluate_response("<answer>22.28, 114.16</answer>", "$hong kong,hong kong$")
     assert hk["coord_region_ok"] and "distance_km" not in hk  # no gold coordinates, no distance
 
 

@@ -75,3 +75,23 @@ def test_registry_rejects_duplicates():
     reg.register("a", 1)
     with pytest.raises(ValueError, match="already registered"):
         reg.register("a", 2)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_a_config_knows_its_log_keys_without_scoring(name):
+    config = RewardConfig.from_variant(name)
+    with_coords = {"country": "China", "region": "Sichuan", "lat": 30.6, "lon": 104.1}
+    for label in (LABEL, with_coords, "{broken"):
+        result = score_response(GOOD, label, config)
+        assert tuple(result.logs) == config.log_keys, (name, label)
+
+
+def test_reporting_adds_components_that_are_never_summed():
+    config = RewardConfig.from_variant("distance")
+    plain = score_response(GOOD, LABEL, config)
+    reported = score_response(GOOD, LABEL, config.reporting("accuracy", "format"))
+    assert reported.reward == plain.reward
+    assert reported.components["accuracy"] == 1.0 and reported.components["format"] == 1.0
+    assert reported.country_ok and reported.reasons == {}
+    wrong = score_response("<think>x</think><answer>China, Yunnan</answer>", LABEL)
+    assert wrong.country_ok and "accuracy" in wrong.reasons

@@ -104,3 +104,12 @@ def test_same_log_keys_for_every_outcome():
         assert all(isinstance(v, float) for v in s.logs.values())
     assert outcomes[0].reward == pytest.approx(0.5 + 2.0 + 1.0)
     assert outcomes[2].reward == 0.0 and outcomes[2].label_error and outcomes[2].logs["label_error"] == 1.0
+
+
+def test_episode_reasoning_reads_each_turn_by_the_single_turn_rule():
+    from seekworld.zoom.reward import episode_reasoning
+
+    assert episode_reasoning(_episode([ZOOM, RIGHT])) == "sign\n\nGalician sign"
+    # A turn stuffed with several think blocks gets none of them judged (as in the single-turn reward).
+    stuffed = "<think>a</think><think>b</think>\n<zoom>[0.1, 0.1, 0.5, 0.5]</zoom>"
+    assert episode_reasoning(_episode([stuffed, RIGHT])) == "Galician sign"

@@ -7,7 +7,7 @@ Upstream loads this file by path in each rollout worker and calls
 same dict as the HTTP server: `{"rewards": [...], "scores": [...], "extra_logs": {...}}`.
 
 Configured by environment variables (read once, when the file is loaded; see
-`seekworld.serve.service.ENV_VARS`): SEEKWORLD_REWARD (variant), SEEKWORLD_WEIGHTS,
+`seekworld.rewards.settings.ENV_VARS`): SEEKWORLD_REWARD (variant), SEEKWORLD_WEIGHTS,
 SEEKWORLD_JUDGE_URL / SEEKWORLD_JUDGE_MODEL / SEEKWORLD_JUDGE_API_KEY, SEEKWORLD_LOG_DIR, ...
 A bad setting fails the load, before training starts, with a message saying what to fix.
 

@@ -17,7 +17,7 @@ upstream's `MultiTurnAgentExecutor`:
 
 Settings come from the environment of the rollout workers (set them where Ray starts):
 SEEKWORLD_ZOOM_* (see `ZoomConfig.from_env`) and the reward server's SEEKWORLD_REWARD,
-SEEKWORLD_WEIGHTS, SEEKWORLD_JUDGE_* (see `seekworld.serve.service.ENV_VARS`).
+SEEKWORLD_WEIGHTS, SEEKWORLD_JUDGE_* (see `seekworld.rewards.settings.ENV_VARS`).
 Upstream's `--data.max_images_per_prompt` must be at least 1 + SEEKWORLD_ZOOM_MAX_CROPS.
 
 `preflight()` imports, builds the executor and runs one canned episode without a GPU.
@@ -346,7 +346,7 @@ def preflight(env: Mapping[str, str] | None = None, processor_path: str | None =
                 images = [str(path)]
             else:
                 tokenizer = _CharTokenizer()
-                prompt = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
+                prompt = settings.markers.render("Where?")
             engine = _CannedEngine(turns, tokenizer, settings.markers.turn_end)
             params = SimpleNamespace(max_tokens=None, logprobs=None, stop=None)
             out = asyncio.run(executor.execute(prompt, label, params, 16384, tokenizer, engine, images))
