@@ -23,11 +23,8 @@ exact judge input (reasoning, answer, image path), so a retried request costs no
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
-import mimetypes
-import os
 import re
 import secrets
 import threading
@@ -38,6 +35,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from seekworld.io.images import data_url
 
 __all__ = [
     "Judge",
@@ -236,16 +235,6 @@ def parse_verdict(reply: str | None, mode: str = "binary") -> float:
     return value
 
 
-def image_data_url(path: str, max_bytes: int) -> str:
-    """The image file as a base64 data URL (OpenAI `image_url` content). Raises OSError/ValueError."""
-    size = os.path.getsize(path)
-    if size > max_bytes:
-        raise ValueError(f"image {path} is {size} bytes, over the {max_bytes}-byte limit")
-    mime = mimetypes.guess_type(path)[0] or "image/jpeg"
-    with open(path, "rb") as fh:
-        return f"data:{mime};base64,{base64.b64encode(fh.read()).decode('ascii')}"
-
-
 # --- the client ------------------------------------------------------------------------------
 
 
@@ -363,7 +352,7 @@ class Judge:
                 if not item.image:
                     return self._done(JudgeResult(0.0, error="no_image"), start)
                 try:
-                    image_url = image_data_url(item.image, self.config.max_image_bytes)
+                    image_url = data_url(item.image, max_bytes=self.config.max_image_bytes)
                 except (OSError, ValueError) as exc:
                     log.warning("judge: cannot read image %s: %s", item.image, exc)
                     return self._done(JudgeResult(0.0, error="image"), start)

@@ -18,8 +18,6 @@ stop string from the text, so it is put back.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import logging
 import threading
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from seekworld.geo.label import LabelError, parse_label
+from seekworld.io.images import data_url
 from seekworld.registry import Registry
 from seekworld.rewards.variants import RewardConfig
 from seekworld.traces.schema import Trace, TraceError, trace_from_turns
@@ -110,14 +109,8 @@ ENGINES: Registry[Callable[[CollectConfig], Engine]] = Registry("trace engine")
 ENGINES.register("openai", OpenAIEngine)
 
 
-def _data_url(image: Any) -> str:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _image_part(image: Any) -> dict[str, Any]:
-    return {"type": "image_url", "image_url": {"url": _data_url(image)}}
+    return {"type": "image_url", "image_url": {"url": data_url(image)}}
 
 
 def _question(row: dict[str, Any]) -> str:

@@ -23,15 +23,14 @@ Not applied to traces: balancing (SFT rows are written once each, in input order
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from seekworld.geo.label import GoldLabel, LabelError, format_label, parse_label
+from seekworld.io.files import atomic_write
+from seekworld.io.images import png_bytes
 from seekworld.prepare.images import ImageConfig, ImageRejected, ImageResult, process_image
 from seekworld.prepare.pipeline import PrepareConfig, PrepareError, output_label
 from seekworld.prepare.prompts import PromptTemplate, count_image_tags
@@ -53,18 +52,6 @@ __all__ = ["INPUT_FORMAT", "prepare_traces", "render_trace"]
 INPUT_FORMAT = "traces"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _png(image: Any) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def render_trace(
     trace: Trace, template: Any, img_cfg: ImageConfig, crop_cfg: ImageConfig, zoom: ZoomConfig
 ) -> tuple[dict[str, Any], GoldLabel, list[ImageResult]]:
@@ -83,7 +70,7 @@ def render_trace(
         return refusal
 
     transcript_segments(turns, zoom, check=check)  # raises unless the agent would replay it
-    crops = [process_image(_png(tile), crop_cfg) for tile in tiles]
+    crops = [process_image(png_bytes(tile), crop_cfg) for tile in tiles]
     messages = template.messages(1, trace.question)
     if count_image_tags(messages) != 1:
         raise TraceError("the prompt template must hold exactly one <image> for a trace")
@@ -187,7 +174,7 @@ def _prepare_split(
             samples.append(_sample_entry(trace, gold, images, datasource))
 
     out = Path(cfg.output)
-    _atomic_write(out / f"{split}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
+    atomic_write(out / f"{split}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
     manifest = {
         "split": split,
         "inputs": paths,
@@ -208,7 +195,7 @@ def _prepare_split(
         "samples": samples,
         "rejected": rejected,
     }
-    _atomic_write(out / MANIFEST_DIR / f"{split}.json", json.dumps(manifest, ensure_ascii=False).encode())
+    atomic_write(out / MANIFEST_DIR / f"{split}.json", json.dumps(manifest, ensure_ascii=False).encode())
     return manifest
 
 
@@ -242,4 +229,4 @@ def prepare_traces(cfg: PrepareConfig, zoom: ZoomConfig | None = None) -> dict[s
     cfg_abs = PrepareConfig(**{**cfg.__dict__, "output": out, "template": template})
     for split, paths in splits.items():
         _prepare_split(cfg_abs, split, paths, img_cfg, crop_cfg, zoom)
-    return write_report(out, _atomic_write)
+    return write_report(out, atomic_write)

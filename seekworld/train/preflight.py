@@ -120,13 +120,12 @@ def _remote_image(ref: str) -> bool:
 
 def _decode(path: str) -> str | None:
     """None if the image decodes, else why not."""
-    from PIL import Image
+    from seekworld.io.images import open_rgb
 
     try:
-        with Image.open(path) as im:
-            im.load()  # decode the pixels, not only the header
-            if im.width < 1 or im.height < 1:
-                return "empty image"
+        im = open_rgb(path)  # every pixel decoded, as training will decode it
+        if im.width < 1 or im.height < 1:
+            return "empty image"
     except Exception as exc:  # PIL raises many types for broken files
         return f"{type(exc).__name__}: {exc}"
     return None
