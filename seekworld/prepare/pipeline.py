@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seekworld.geo.continents import continent_of
 from seekworld.geo.label import GoldLabel, LabelError, format_label, parse_label
 from seekworld.prepare.balance import DEFAULT_BALANCE, balance, normalize_difficulty
-from seekworld.prepare.continents import continent_of
 from seekworld.prepare.formats import InputError, RawSample, read_input
 from seekworld.prepare.images import DEFAULT_MAX_PIXELS, QWEN_MIN_PIXELS, ImageConfig, ImageResult, run_task
 from seekworld.prepare.prompts import PromptTemplate, count_image_tags

@@ -88,9 +88,9 @@ def render_trace(
 
 
 def _sample_entry(trace: Trace, gold: GoldLabel, images: list[ImageResult], datasource: str) -> dict:
+    from seekworld.geo.continents import continent_of
     from seekworld.geo.gazetteer import load_gazetteer
     from seekworld.prepare.balance import normalize_difficulty
-    from seekworld.prepare.continents import continent_of
 
     gaz = load_gazetteer()
     cid = gold.country_id
