@@ -154,11 +154,11 @@ def _prepare(args: argparse.Namespace, zoom, fail) -> int:
 
 
 def _collect(args: argparse.Namespace, zoom, fail) -> int:
-    from seekworld.traces.collect import ENGINES, CollectConfig, collect, read_rows
+    from seekworld.traces.collect import TRACE_ENGINES, CollectConfig, collect, read_rows
 
-    if args.engine not in ENGINES:
+    if args.engine not in TRACE_ENGINES:
         try:
-            ENGINES.get(args.engine)
+            TRACE_ENGINES.get(args.engine)
         except KeyError as exc:
             return fail(exc.args[0])
     try:

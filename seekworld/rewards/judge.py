@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seekworld.io.images import data_url
+from seekworld.io.openai_client import error_kind, make_client
 
 __all__ = [
     "Judge",
@@ -284,13 +285,10 @@ class Judge:
         if self._client is None:
             with self._client_lock:
                 if self._client is None:
-                    import openai  # the `serve` extra; only judge variants need it
-
-                    self._client = openai.OpenAI(
-                        base_url=self.config.url,
-                        api_key=self.config.api_key or "EMPTY",
-                        timeout=self.config.timeout_s,
-                        max_retries=0,  # retries are ours: counted, bounded by the batch budget
+                    # The shared factory: no client-side retries (ours are counted, bounded by the
+                    # batch budget); the judge's key only, never OPENAI_API_KEY sent to a judge URL.
+                    self._client = make_client(
+                        self.config.url, api_key=self.config.api_key, timeout_s=self.config.timeout_s
                     )
         return self._client
 
@@ -422,16 +420,10 @@ class Judge:
             completion = client.post(
                 "/chat/completions", body=body, cast_to=object, options={"timeout": timeout}
             )
-        except openai.APITimeoutError as exc:
-            raise _Retryable("timeout", exc) from exc
-        except openai.APIConnectionError as exc:
-            raise _Retryable("connection", exc) from exc
-        except openai.APIStatusError as exc:
-            kind = f"http_{exc.status_code}"
-            if exc.status_code == 429 or exc.status_code >= 500:
-                raise _Retryable(kind, exc) from exc
-            raise _Fatal(kind, exc) from exc
-        except (openai.OpenAIError, ValueError, TypeError) as exc:  # unparseable body: no retry
+        except openai.OpenAIError as exc:
+            kind, retryable = error_kind(exc)  # the one classification (seekworld.io.openai_client)
+            raise (_Retryable if retryable else _Fatal)(kind, exc) from exc
+        except (ValueError, TypeError) as exc:  # unparseable body: no retry
             raise _Fatal("bad_response", exc) from exc
         try:
             content = completion["choices"][0]["message"]["content"]

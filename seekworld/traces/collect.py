@@ -11,7 +11,7 @@ accuracy is 1, its multi-turn format is 1 and it made at least `min_zooms` crops
 appended to the output as they come (JSONL, `seekworld.traces.schema`); a rerun skips the ids
 already there.
 
-Engines are registered by name in `ENGINES`; "openai" is any OpenAI-compatible chat endpoint
+Engines are registered by name in `TRACE_ENGINES`; "openai" is any OpenAI-compatible chat endpoint
 (OpenAI, vLLM, SGLang, ...). The stop string `</zoom>` ends zoom turns; OpenAI-style APIs drop the
 stop string from the text, so it is put back.
 """
@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from seekworld.geo.label import LabelError, parse_label
 from seekworld.io.images import data_url
+from seekworld.io.openai_client import make_client, retrying
 from seekworld.registry import Registry
 from seekworld.rewards.variants import RewardConfig
 from seekworld.traces.schema import Trace, TraceError, trace_from_turns
@@ -46,7 +47,7 @@ from seekworld.zoom.protocol import (
 )
 from seekworld.zoom.reward import score_episode
 
-__all__ = ["ENGINES", "CollectConfig", "Engine", "OpenAIEngine", "collect", "play_episode"]
+__all__ = ["TRACE_ENGINES", "CollectConfig", "Engine", "OpenAITraceEngine", "collect", "play_episode"]
 
 log = logging.getLogger(__name__)
 
@@ -76,26 +77,29 @@ class Engine(Protocol):
         """The assistant's next turn for a chat, generation stopped at any of `stop`."""
 
 
-class OpenAIEngine:
+class OpenAITraceEngine:
     """An OpenAI-compatible chat-completions endpoint. `client` may be injected (tests)."""
 
     def __init__(self, config: CollectConfig, client: Any = None) -> None:
         self.config = config
         if client is None:
-            import openai  # the `serve` extra
-
-            client = openai.OpenAI(
-                base_url=config.base_url, api_key=config.api_key or "EMPTY", timeout=config.timeout_s
-            )
+            client = make_client(config.base_url, api_key=config.api_key, timeout_s=config.timeout_s)
         self.client = client
 
     def complete(self, messages: list[dict[str, Any]], stop: list[str]) -> str:
-        reply = self.client.chat.completions.create(
-            model=self.config.model,
-            messages=messages,
-            stop=stop,
-            temperature=self.config.temperature,
-            max_tokens=self.config.max_tokens,
+        # The client's own default was 2 retries; the same policy, now through the shared helper.
+        reply, _ = retrying(
+            lambda timeout: self.client.chat.completions.create(
+                model=self.config.model,
+                messages=messages,
+                stop=stop,
+                temperature=self.config.temperature,
+                max_tokens=self.config.max_tokens,
+                timeout=timeout,
+            ),
+            retries=2,
+            backoff_s=0.5,
+            timeout_s=self.config.timeout_s,
         )
         choice = reply.choices[0]
         text = choice.message.content or ""
@@ -105,8 +109,8 @@ class OpenAIEngine:
         return text
 
 
-ENGINES: Registry[Callable[[CollectConfig], Engine]] = Registry("trace engine")
-ENGINES.register("openai", OpenAIEngine)
+TRACE_ENGINES: Registry[Callable[[CollectConfig], Engine]] = Registry("trace engine")
+TRACE_ENGINES.register("openai", OpenAITraceEngine)
 
 
 def _image_part(image: Any) -> dict[str, Any]:
@@ -210,7 +214,7 @@ def collect(
     samples, kept, skipped (already collected), attempts, and one count per rejection reason."""
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    engine = engine if engine is not None else ENGINES.get(config.engine)(config)
+    engine = engine if engine is not None else TRACE_ENGINES.get(config.engine)(config)
     done = _done_ids(out)
     stats: Counter = Counter()
     todo: list[dict[str, Any]] = []
