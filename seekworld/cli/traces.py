@@ -178,10 +178,14 @@ def _collect(args: argparse.Namespace, zoom, fail) -> int:
     except ValueError as exc:
         return fail(str(exc))
 
-    def progress(stats) -> None:
-        print(f"\r{stats['kept']} kept / {stats['samples']} samples", end="", file=sys.stderr, flush=True)
+    from seekworld.io.progress import progress
 
-    stats = collect(read_rows(args.input), args.output, config, progress=progress)
-    print(file=sys.stderr)
+    with progress(None, "collect traces") as bar:
+
+        def show(stats) -> None:
+            bar.update(stats["samples"] - bar.n)
+            bar.set_postfix(kept=stats["kept"])
+
+        stats = collect(read_rows(args.input), args.output, config, progress=show)
     print(json.dumps(dict(sorted(stats.items()))))
     return 0

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from seekworld.io.files import iter_jsonl
 from seekworld.io.images import data_url, open_rgb
 
 __all__ = [
@@ -129,34 +130,29 @@ def load_rows(paths: Iterable[str | Path], limit: int | None = None) -> list[dic
     seen: dict[str, str] = {}
     for path in paths:
         kept = 0
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                if limit is not None and kept >= limit:
-                    break
-                where = f"{path}:{lineno}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise RowError(f"{where}: not JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise RowError(f"{where}: line is not a JSON object")
-                missing = [k for k in ("prompt", "label") if k not in row]
-                if missing:
-                    raise RowError(f"{where}: missing {', '.join(missing)}")
-                if row.get("copy"):
-                    continue  # a repeat `prepare --balance` added for training: count each sample once
-                row["id"] = row_id(row)
-                if row.get("datasource") is None:
-                    row["datasource"] = Path(path).stem
-                row.setdefault("difficulty", None)
-                key = row["key"] = f"{row['datasource']}/{row['id']}"
-                if key in seen:
-                    raise RowError(f"{where}: {key!r} repeats {seen[key]} (keys must be unique to resume)")
-                seen[key] = where
-                rows.append(row)
-                kept += 1
+        for lineno, row in iter_jsonl(path):
+            if limit is not None and kept >= limit:
+                break
+            where = f"{path}:{lineno}"
+            if isinstance(row, ValueError):
+                raise RowError(f"{where}: not JSON ({getattr(row, 'msg', row)})")
+            if not isinstance(row, dict):
+                raise RowError(f"{where}: line is not a JSON object")
+            missing = [k for k in ("prompt", "label") if k not in row]
+            if missing:
+                raise RowError(f"{where}: missing {', '.join(missing)}")
+            if row.get("copy"):
+                continue  # a repeat `prepare --balance` added for training: count each sample once
+            row["id"] = row_id(row)
+            if row.get("datasource") is None:
+                row["datasource"] = Path(path).stem
+            row.setdefault("difficulty", None)
+            key = row["key"] = f"{row['datasource']}/{row['id']}"
+            if key in seen:
+                raise RowError(f"{where}: {key!r} repeats {seen[key]} (keys must be unique to resume)")
+            seen[key] = where
+            rows.append(row)
+            kept += 1
     return rows
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "dump_jsonl", "iter_jsonl", "jsonl_line", "write_jsonl"]
+__all__ = ["atomic_write", "dump_jsonl", "iter_jsonl", "json_error", "jsonl_line", "write_jsonl"]
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
@@ -57,3 +57,10 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
                 yield lineno, json.loads(line)
             except ValueError as exc:
                 yield lineno, exc
+
+
+def json_error(exc: ValueError) -> str:
+    """Why a line is not JSON, in the words every reader uses."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line is not JSON: {exc.msg} at char {exc.pos}"
+    return f"line is not JSON: {exc}"

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from seekworld.geo.label import LabelError, parse_label
+from seekworld.io.files import iter_jsonl, json_error
 from seekworld.io.images import data_url
 from seekworld.io.openai_client import make_client, retrying
 from seekworld.registry import Registry
@@ -194,12 +195,9 @@ def _done_ids(path: Path) -> set[str]:
     if not path.exists():
         return set()
     ids = set()
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                ids.add(str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
-                continue
+    for _, obj in iter_jsonl(path):
+        if isinstance(obj, dict) and "id" in obj:  # a line cut short by a crash is skipped
+            ids.add(str(obj["id"]))
     return ids
 
 
@@ -269,7 +267,7 @@ def collect(
 def read_rows(paths: Sequence[str | Path]) -> Iterable[dict[str, Any]]:
     """Rows of prepared JSONL splits."""
     for path in paths:
-        with Path(path).open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+        for lineno, obj in iter_jsonl(path):
+            if isinstance(obj, ValueError):
+                raise ValueError(f"{path}:{lineno}: {json_error(obj)}")
+            yield obj

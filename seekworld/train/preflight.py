@@ -84,14 +84,9 @@ def _listed(problems: list[str], total: int | None = None) -> str:
 
 def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, decoded JSON or the ValueError) for each non-empty line of a JSONL file."""
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except ValueError as exc:
-                yield lineno, exc
+    from seekworld.io.files import iter_jsonl
+
+    return iter_jsonl(path)
 
 
 def _image_parts(prompt: Any) -> int | None:
