@@ -150,12 +150,14 @@ def sample_entry(
     datasource: str,
     pixel_hashes: list[str],
     images: list[Any],
+    phashes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A manifest's record of one accepted sample (what the report counts)."""
+    """A manifest's record of one accepted sample (what the report counts). `phashes` (perceptual
+    hashes, for near-duplicate leakage) are recorded when given."""
     from seekworld.geo.gazetteer import load_gazetteer
 
     cid = gold.country_id
-    return {
+    entry = {
         "id": sample_id,
         "label": format_label(gold.country, gold.regions),
         "country_id": cid,
@@ -169,6 +171,9 @@ def sample_entry(
         "tokens_in": [r.tokens_in for r in images],
         "tokens": [r.tokens for r in images],
     }
+    if phashes is not None:
+        entry["phashes"] = phashes
+    return entry
 
 
 def write_split(

@@ -29,6 +29,7 @@ from seekworld.io.progress import progress
 from seekworld.prepare.balance import DEFAULT_BALANCE, balance, normalize_difficulty
 from seekworld.prepare.formats import InputError, RawSample, read_input
 from seekworld.prepare.images import ImageConfig, ImageResult, run_task
+from seekworld.prepare.leakage import perceptual_hash
 from seekworld.prepare.output import (
     DEFAULT_BALANCE_SPLITS,
     LABEL_FORMATS,
@@ -260,6 +261,7 @@ def _write(
             a.sample.datasource or cfg.datasource or split,
             [r.pixel_hash for r in a.images],
             a.images,
+            phashes=[perceptual_hash(r.path) for r in a.images],  # near-duplicates (leakage)
         )
         for a in accepted
     ]
