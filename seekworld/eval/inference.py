@@ -25,20 +25,16 @@ def load_photo(source: Any, max_pixels: int | None = None):
     """A photo as an upright RGB PIL image, shrunk as `seekworld prepare` shrinks training images
     (at most max_pixels/28² visual tokens; default prepare's budget), so the model sees what it
     was trained on."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     from seekworld.eval.rows import RowError
-    from seekworld.prepare.images import DEFAULT_MAX_PIXELS, fit_to_budget
+    from seekworld.io.images import DEFAULT_MAX_PIXELS, fit_image, open_rgb
 
     try:
-        image = source if isinstance(source, Image.Image) else Image.open(Path(source))
-        image = ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, Image.DecompressionBombError) as exc:  # missing, unreadable, not an image
+        image = open_rgb(source if isinstance(source, Image.Image) else Path(source))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # missing, empty, not an image
         raise RowError(f"cannot read the photo {source}: {exc}") from None
-    size = fit_to_budget(image.height, image.width, max_pixels or DEFAULT_MAX_PIXELS)
-    if size is not None:
-        image = image.resize((size[1], size[0]), Image.Resampling.LANCZOS)
-    return image
+    return fit_image(image, max_pixels or DEFAULT_MAX_PIXELS)
 
 
 def image_row(source: Any, max_pixels: int | None = None, prompt_template: str | Path | None = None) -> dict:

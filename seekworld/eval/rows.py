@@ -14,22 +14,20 @@ the prompt the model was trained with:
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
-import io
 import json
-import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from seekworld.errors import SeekworldError
+from seekworld.io.files import iter_jsonl
+from seekworld.io.images import data_url, open_rgb
 
 __all__ = [
     "IMAGE_TAG",
     "RowError",
-    "image_data_url",
     "load_images",
     "load_rows",
     "row_for_image",
@@ -94,7 +92,7 @@ def to_messages(row: dict, style: str = "hf") -> list[dict[str, Any]]:
             if not isinstance(message.get("content"), list):
                 continue
             message["content"] = [
-                {"type": "image_url", "image_url": {"url": image_data_url(next(it))}}
+                {"type": "image_url", "image_url": {"url": data_url(next(it))}}
                 if part.get("type") == "image"
                 else part
                 for part in message["content"]
@@ -102,30 +100,10 @@ def to_messages(row: dict, style: str = "hf") -> list[dict[str, Any]]:
     return messages
 
 
-def image_data_url(image: Any) -> str:
-    """A `data:` URL for an image path (sent as stored: no re-encoding) or a PIL image (PNG)."""
-    if isinstance(image, (str, Path)):
-        data = Path(image).read_bytes()
-        mime = mimetypes.guess_type(str(image))[0] or "image/jpeg"
-    else:
-        buf = io.BytesIO()
-        image.save(buf, format="PNG")
-        data, mime = buf.getvalue(), "image/png"
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def load_images(row: dict) -> list[Any]:
-    """The row's images as RGB PIL images (paths are opened; PIL images pass through)."""
-    from PIL import Image
-
-    out = []
-    for image in row.get("images") or []:
-        if isinstance(image, (str, Path)):
-            with Image.open(image) as im:
-                out.append(im.convert("RGB"))
-        else:
-            out.append(image.convert("RGB"))
-    return out
+    """The row's images as upright RGB PIL images (`seekworld.io.images.open_rgb`: paths are
+    decoded, PIL images converted), as `prepare` stored them."""
+    return [open_rgb(image) for image in row.get("images") or []]
 
 
 def row_id(row: dict) -> str:
@@ -153,34 +131,29 @@ def load_rows(paths: Iterable[str | Path], limit: int | None = None) -> list[dic
     seen: dict[str, str] = {}
     for path in paths:
         kept = 0
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                if limit is not None and kept >= limit:
-                    break
-                where = f"{path}:{lineno}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise RowError(f"{where}: not JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise RowError(f"{where}: line is not a JSON object")
-                missing = [k for k in ("prompt", "label") if k not in row]
-                if missing:
-                    raise RowError(f"{where}: missing {', '.join(missing)}")
-                if row.get("copy"):
-                    continue  # a repeat `prepare --balance` added for training: count each sample once
-                row["id"] = row_id(row)
-                if row.get("datasource") is None:
-                    row["datasource"] = Path(path).stem
-                row.setdefault("difficulty", None)
-                key = row["key"] = f"{row['datasource']}/{row['id']}"
-                if key in seen:
-                    raise RowError(f"{where}: {key!r} repeats {seen[key]} (keys must be unique to resume)")
-                seen[key] = where
-                rows.append(row)
-                kept += 1
+        for lineno, row in iter_jsonl(path):
+            if limit is not None and kept >= limit:
+                break
+            where = f"{path}:{lineno}"
+            if isinstance(row, ValueError):
+                raise RowError(f"{where}: not JSON ({getattr(row, 'msg', row)})")
+            if not isinstance(row, dict):
+                raise RowError(f"{where}: line is not a JSON object")
+            missing = [k for k in ("prompt", "label") if k not in row]
+            if missing:
+                raise RowError(f"{where}: missing {', '.join(missing)}")
+            if row.get("copy"):
+                continue  # a repeat `prepare --balance` added for training: count each sample once
+            row["id"] = row_id(row)
+            if row.get("datasource") is None:
+                row["datasource"] = Path(path).stem
+            row.setdefault("difficulty", None)
+            key = row["key"] = f"{row['datasource']}/{row['id']}"
+            if key in seen:
+                raise RowError(f"{where}: {key!r} repeats {seen[key]} (keys must be unique to resume)")
+            seen[key] = where
+            rows.append(row)
+            kept += 1
     return rows
 
 

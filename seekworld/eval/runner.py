@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,8 @@ from seekworld.errors import SeekworldError
 from seekworld.eval.engines import Engine, EngineOptions, GenParams, Request, create_engine
 from seekworld.eval.rows import RowError, load_rows, to_messages
 from seekworld.eval.scoring import SCORE_FIELDS, check_labels, evaluate_response
+from seekworld.io.files import write_jsonl
+from seekworld.io.progress import progress
 
 __all__ = ["EvalConfig", "EvalError", "read_predictions", "run_eval"]
 
@@ -177,14 +177,13 @@ def run_eval(cfg: EvalConfig, engine: Engine | None = None) -> dict:
 
 def _rescore(pred_path: Path, golds: dict) -> None:
     """Score every stored response of the current rows again, in place (atomic replace)."""
-    tmp = pred_path.with_suffix(".jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for p in read_predictions(pred_path):
-            if p["key"] in golds:
-                p = {k: v for k, v in p.items() if k not in SCORE_FIELDS}
-                p.update(evaluate_response(p["response"], golds[p["key"]]))
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
-    os.replace(tmp, pred_path)
+    rescored = []
+    for p in read_predictions(pred_path):
+        if p["key"] in golds:
+            p = {k: v for k, v in p.items() if k not in SCORE_FIELDS}
+            p.update(evaluate_response(p["response"], golds[p["key"]]))
+        rescored.append(p)
+    write_jsonl(pred_path, rescored)
 
 
 def _generate(
@@ -197,17 +196,8 @@ def _generate(
     pred_path: Path,
     fail_path: Path,
 ) -> int:
-    from tqdm import tqdm
-
     n_done, correct, failures = len(prior), sum(p["accuracy"] for p in prior), 0
-    bar = tqdm(
-        total=len(rows) * cfg.samples,
-        initial=n_done,
-        desc=cfg.display_name,
-        unit="sample",
-        disable=not cfg.progress,
-        file=sys.stderr,
-    )
+    bar = progress(len(rows) * cfg.samples, cfg.display_name, enabled=cfg.progress, initial=n_done)
     with open(pred_path, "a", encoding="utf-8") as preds, bar:
         for output in engine.generate(rows, todo, cfg.params):
             row = rows[output.index]

@@ -7,9 +7,9 @@ for answers with coordinates, the region they fall in (reverse geocoding, `seekw
 
 from __future__ import annotations
 
+from seekworld.geo.continents import continent_of
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
-from seekworld.prepare.continents import continent_of
 from seekworld.rewards import distance
 from seekworld.rewards.variants import RewardConfig, score_response
 

@@ -18,7 +18,6 @@ outside the roots. Standard library and Pillow only.
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 import stat
@@ -112,7 +111,9 @@ class ConfinedImageReader:
 
     def jpeg(self, path: str) -> bytes:
         """The image decoded, RGB, shrunk to `max_side`, as JPEG bytes. Raises ImageRejected."""
-        from PIL import Image, ImageOps
+        from PIL import Image
+
+        from seekworld.io.images import open_rgb
 
         data = self.read_bytes(path)
         try:
@@ -120,14 +121,7 @@ class ConfinedImageReader:
                 if img.width * img.height > self.max_pixels:
                     raise ImageRejected("unreadable", f"{path[:200]}: {img.width}x{img.height} pixels")
                 img.draft("RGB", (self.max_side, self.max_side))  # JPEG: decode at a reduced scale
-                img = ImageOps.exif_transpose(img)
-                if img.mode in ("RGBA", "LA", "P"):
-                    img = img.convert("RGBA")
-                    canvas = Image.new("RGB", img.size, "white")
-                    canvas.paste(img, mask=img.getchannel("A"))
-                    img = canvas
-                else:
-                    img = img.convert("RGB")
+                img = open_rgb(img)  # the one rule: EXIF orientation, transparency on white
                 img.thumbnail((self.max_side, self.max_side))
                 out = io.BytesIO()
                 img.save(out, "JPEG", quality=self.quality)
@@ -139,4 +133,6 @@ class ConfinedImageReader:
 
     def data_url(self, path: str) -> str:
         """`data:image/jpeg;base64,...` of the bounded re-encoding. Raises ImageRejected."""
-        return "data:image/jpeg;base64," + base64.b64encode(self.jpeg(path)).decode("ascii")
+        from seekworld.io.images import data_url
+
+        return data_url(self.jpeg(path), mime="image/jpeg")

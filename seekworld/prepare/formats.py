@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from seekworld.errors import SeekworldError
+from seekworld.io.files import iter_jsonl, json_error
 from seekworld.registry import Registry
 
 __all__ = [
@@ -212,18 +213,12 @@ def _row_sample(
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, row or None, error) for each non-blank line."""
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, None, f"line is not JSON: {exc.msg} at char {exc.pos}"
-                continue
-            if not isinstance(row, dict):
-                yield lineno, None, "line is not a JSON object"
-                continue
+    for lineno, row in iter_jsonl(path):
+        if isinstance(row, ValueError):
+            yield lineno, None, json_error(row)
+        elif not isinstance(row, dict):
+            yield lineno, None, "line is not a JSON object"
+        else:
             yield lineno, row, None
 
 

@@ -14,7 +14,6 @@ resizes and crops against different images of similar scenes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -37,12 +36,11 @@ _CHUNK = 2048  # rows compared per numpy block: bounded memory for any number of
 def perceptual_hash(image: Any) -> str:
     """pHash of an image (a path or a PIL image) as 16 hex digits."""
     import imagehash
-    from PIL import Image
 
-    if isinstance(image, Image.Image):
-        return str(imagehash.phash(image))
-    with Image.open(Path(image)) as im:
-        return str(imagehash.phash(im))
+    from seekworld.io.images import open_rgb
+
+    # The one decoding rule (a path is decoded as everything else decodes it; a PIL image as is).
+    return str(imagehash.phash(open_rgb(image)))
 
 
 def hamming(a: str, b: str) -> int:

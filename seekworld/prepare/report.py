@@ -254,8 +254,10 @@ def _chart(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(out_dir: Path, write: Any) -> dict[str, Any]:
-    """Rebuild every report file from the manifests. `write(path, bytes)` writes atomically."""
+def write_report(out_dir: Path) -> dict[str, Any]:
+    """Rebuild every report file from the manifests (each written atomically)."""
+    from seekworld.io.files import atomic_write as write
+
     manifests = load_manifests(out_dir)
     report = build_report(manifests)
     rejected = [

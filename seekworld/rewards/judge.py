@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seekworld.errors import SeekworldError, UsageError
+from seekworld.io.openai_client import error_kind, make_client
 
 __all__ = [
     "CircuitBreaker",
@@ -551,14 +552,9 @@ class Judge:
         self._client = client if client is not None else self._make_client()
 
     def _make_client(self) -> Any:
-        import openai  # the `serve` extra; only judge variants need it
-
-        return openai.OpenAI(
-            base_url=self.config.url,
-            api_key=self.config.api_key or "EMPTY",
-            timeout=self.config.timeout_s,
-            max_retries=0,  # retries are ours: counted, bounded by the request's deadline
-        )
+        # The shared factory: no client-side retries (ours are counted, bounded by the request's
+        # deadline); the judge's key only, never OPENAI_API_KEY sent to a judge URL.
+        return make_client(self.config.url, api_key=self.config.api_key, timeout_s=self.config.timeout_s)
 
     def cache_key(self, item: JudgeItem) -> str:
         image = item.image if self.images is not None else None
@@ -718,16 +714,10 @@ class Judge:
             completion = self._client.post(
                 "/chat/completions", body=body, cast_to=object, options={"timeout": timeout}
             )
-        except openai.APITimeoutError as exc:
-            raise _Retryable("timeout", exc) from exc
-        except openai.APIConnectionError as exc:
-            raise _Retryable("connection", exc) from exc
-        except openai.APIStatusError as exc:
-            kind = f"http_{exc.status_code}"
-            if exc.status_code == 429 or exc.status_code >= 500:
-                raise _Retryable(kind, exc) from exc
-            raise _Fatal(kind, exc) from exc
-        except (openai.OpenAIError, ValueError, TypeError) as exc:  # unparseable body: no retry
+        except openai.OpenAIError as exc:
+            kind, retryable = error_kind(exc)  # the one classification (seekworld.io.openai_client)
+            raise (_Retryable if retryable else _Fatal)(kind, exc) from exc
+        except (ValueError, TypeError) as exc:  # unparseable body: no retry
             raise _Fatal("bad_response", exc) from exc
         try:
             content = completion["choices"][0]["message"]["content"]

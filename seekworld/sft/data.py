@@ -65,12 +65,10 @@ def row_zoom_config(row: dict[str, Any]) -> ZoomConfig:
 
 
 def _load_image(path: str) -> Any:
-    from PIL import Image
+    from seekworld.io.images import open_rgb
 
-    # As upstream's vlm_utils.load_images: PIL opens the file; the processor converts to RGB.
-    with Image.open(path) as img:
-        img.load()
-        return img.copy()
+    # The one decoding rule (upright RGB, transparency on white), as prepare stored the image.
+    return open_rgb(path)
 
 
 def _tokens(processor: Any, text: str) -> list[int]:

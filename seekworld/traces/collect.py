@@ -11,15 +11,13 @@ accuracy is 1, its multi-turn format is 1 and it made at least `min_zooms` crops
 appended to the output as they come (JSONL, `seekworld.traces.schema`); a rerun skips the ids
 already there.
 
-Engines are registered by name in `ENGINES`; "openai" is any OpenAI-compatible chat endpoint
+Engines are registered by name in `TRACE_ENGINES`; "openai" is any OpenAI-compatible chat endpoint
 (OpenAI, vLLM, SGLang, ...). The stop string `</zoom>` ends zoom turns; OpenAI-style APIs drop the
 stop string from the text, so it is put back.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import logging
 import threading
@@ -32,6 +30,9 @@ from typing import Any, Protocol
 
 from seekworld.errors import UsageError
 from seekworld.geo.label import LabelError, parse_label
+from seekworld.io.files import iter_jsonl, json_error
+from seekworld.io.images import data_url
+from seekworld.io.openai_client import make_client, retrying
 from seekworld.registry import Registry
 from seekworld.rewards.variants import RewardConfig
 from seekworld.traces.schema import Trace, TraceError, trace_from_turns
@@ -48,7 +49,7 @@ from seekworld.zoom.protocol import (
 )
 from seekworld.zoom.reward import score_episode
 
-__all__ = ["ENGINES", "CollectConfig", "Engine", "OpenAIEngine", "collect", "play_episode"]
+__all__ = ["TRACE_ENGINES", "CollectConfig", "Engine", "OpenAITraceEngine", "collect", "play_episode"]
 
 log = logging.getLogger(__name__)
 
@@ -78,26 +79,29 @@ class Engine(Protocol):
         """The assistant's next turn for a chat, generation stopped at any of `stop`."""
 
 
-class OpenAIEngine:
+class OpenAITraceEngine:
     """An OpenAI-compatible chat-completions endpoint. `client` may be injected (tests)."""
 
     def __init__(self, config: CollectConfig, client: Any = None) -> None:
         self.config = config
         if client is None:
-            import openai  # the `serve` extra
-
-            client = openai.OpenAI(
-                base_url=config.base_url, api_key=config.api_key or "EMPTY", timeout=config.timeout_s
-            )
+            client = make_client(config.base_url, api_key=config.api_key, timeout_s=config.timeout_s)
         self.client = client
 
     def complete(self, messages: list[dict[str, Any]], stop: list[str]) -> str:
-        reply = self.client.chat.completions.create(
-            model=self.config.model,
-            messages=messages,
-            stop=stop,
-            temperature=self.config.temperature,
-            max_tokens=self.config.max_tokens,
+        # The client's own default was 2 retries; the same policy, now through the shared helper.
+        reply, _ = retrying(
+            lambda timeout: self.client.chat.completions.create(
+                model=self.config.model,
+                messages=messages,
+                stop=stop,
+                temperature=self.config.temperature,
+                max_tokens=self.config.max_tokens,
+                timeout=timeout,
+            ),
+            retries=2,
+            backoff_s=0.5,
+            timeout_s=self.config.timeout_s,
         )
         choice = reply.choices[0]
         text = choice.message.content or ""
@@ -107,18 +111,12 @@ class OpenAIEngine:
         return text
 
 
-ENGINES: Registry[Callable[[CollectConfig], Engine]] = Registry("trace engine")
-ENGINES.register("openai", OpenAIEngine)
-
-
-def _data_url(image: Any) -> str:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+TRACE_ENGINES: Registry[Callable[[CollectConfig], Engine]] = Registry("trace engine")
+TRACE_ENGINES.register("openai", OpenAITraceEngine)
 
 
 def _image_part(image: Any) -> dict[str, Any]:
-    return {"type": "image_url", "image_url": {"url": _data_url(image)}}
+    return {"type": "image_url", "image_url": {"url": data_url(image)}}
 
 
 def _question(row: dict[str, Any]) -> str:
@@ -198,12 +196,9 @@ def _done_ids(path: Path) -> set[str]:
     if not path.exists():
         return set()
     ids = set()
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                ids.add(str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
-                continue
+    for _, obj in iter_jsonl(path):
+        if isinstance(obj, dict) and "id" in obj:  # a line cut short by a crash is skipped
+            ids.add(str(obj["id"]))
     return ids
 
 
@@ -218,7 +213,7 @@ def collect(
     samples, kept, skipped (already collected), attempts, and one count per rejection reason."""
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    engine = engine if engine is not None else ENGINES.get(config.engine)(config)
+    engine = engine if engine is not None else TRACE_ENGINES.get(config.engine)(config)
     done = _done_ids(out)
     stats: Counter = Counter()
     todo: list[dict[str, Any]] = []
@@ -281,14 +276,9 @@ def read_rows(paths: Sequence[str | Path]) -> Iterable[dict[str, Any]]:
 
 def _rows(paths: Sequence[str | Path]) -> Iterable[dict[str, Any]]:
     for path in paths:
-        with Path(path).open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as exc:
-                    raise TraceError(f"{path}:{lineno}: not JSON ({exc})") from None
-                if not isinstance(row, dict):
-                    raise TraceError(f"{path}:{lineno}: not a JSON object")
-                yield row
+        for lineno, obj in iter_jsonl(path):
+            if isinstance(obj, ValueError):
+                raise TraceError(f"{path}:{lineno}: {json_error(obj)}")
+            if not isinstance(obj, dict):
+                raise TraceError(f"{path}:{lineno}: not a JSON object")
+            yield obj

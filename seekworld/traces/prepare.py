@@ -23,17 +23,24 @@ Not applied to traces: balancing (SFT rows are written once each, in input order
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import uuid
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from seekworld.geo.label import GoldLabel, LabelError, format_label, parse_label
+from seekworld.geo.label import GoldLabel, LabelError, parse_label
+from seekworld.io.images import png_bytes
 from seekworld.prepare.images import ImageConfig, ImageRejected, ImageResult, process_image
-from seekworld.prepare.pipeline import PrepareConfig, PrepareError, check_output_and_inputs, output_label
+from seekworld.prepare.output import (
+    PrepareConfig,
+    PrepareError,
+    check_config,
+    output_label,
+    rejection,
+    sample_entry,
+    start_output,
+    write_split,
+)
 from seekworld.prepare.prompts import PromptTemplate, count_image_tags
 from seekworld.traces.schema import Trace, TraceError, read_traces, trace_turns
 from seekworld.zoom.crop import check_box, crop, load_image
@@ -51,18 +58,6 @@ from seekworld.zoom.protocol import (
 __all__ = ["INPUT_FORMAT", "prepare_traces", "render_trace"]
 
 INPUT_FORMAT = "traces"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _png(image: Any) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def render_trace(
@@ -83,7 +78,7 @@ def render_trace(
         return refusal
 
     transcript_segments(turns, zoom, check=check)  # raises unless the agent would replay it
-    crops = [process_image(_png(tile), crop_cfg) for tile in tiles]
+    crops = [process_image(png_bytes(tile), crop_cfg) for tile in tiles]
     messages = template.messages(1, trace.question)
     if count_image_tags(messages) != 1:
         raise TraceError("the prompt template must hold exactly one <image> for a trace")
@@ -100,32 +95,49 @@ def render_trace(
     return row, gold, [prompt_image, *crops]
 
 
-def _sample_entry(trace: Trace, gold: GoldLabel, images: list[ImageResult], datasource: str) -> dict:
-    from seekworld.geo.gazetteer import load_gazetteer
+def _collect(
+    cfg: PrepareConfig,
+    split: str,
+    paths: list[str],
+    img_cfg: ImageConfig,
+    crop_cfg: ImageConfig,
+    zoom: ZoomConfig,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+    """Render every trace of a split: (rows, manifest samples, rejected, image counts), in input order."""
     from seekworld.prepare.balance import normalize_difficulty
-    from seekworld.prepare.continents import continent_of
 
-    gaz = load_gazetteer()
-    cid = gold.country_id
-    unresolved = None
-    if cid is None:
-        unresolved = gaz.explain_country(gold.country)
-    elif gold.regions and gold.place_id is None:
-        unresolved = gaz.explain_region(cid, gold.regions[0])
-    return {
-        "id": trace.id,
-        "label": format_label(gold.country, gold.regions),
-        "country_id": cid,
-        "country_name": gaz.country_name(cid) if cid else f"{gold.country} (unresolved)",
-        "place_id": gold.place_id,
-        "continent": continent_of(cid),
-        "difficulty": normalize_difficulty(trace.difficulty),
-        "datasource": datasource,
-        "unresolved": unresolved,
-        "pixel_hashes": [images[0].pixel_hash],  # crops are parts of the photo, not new pictures
-        "tokens_in": [r.tokens_in for r in images],
-        "tokens": [r.tokens for r in images],
-    }
+    rows, samples, rejected = [], [], []
+    counts = {"written": 0, "reused": 0, "resized": 0}
+    for path in paths:
+        if not Path(path).exists():
+            raise PrepareError(f"input {path} does not exist")
+        for item in read_traces(path, cfg.image_root):
+            if isinstance(item, tuple):
+                rejected.append(rejection(*item[:2], "malformed_row", item[2]))
+                continue
+            trace = item
+            try:
+                row, gold, images = render_trace(trace, cfg.template, img_cfg, crop_cfg, zoom)
+            except (LabelError, ImageRejected, TraceError, TranscriptError) as exc:
+                if isinstance(exc, ImageRejected):
+                    reason, detail = exc.reason, exc.detail
+                else:
+                    reason = "unparseable_label" if isinstance(exc, LabelError) else "malformed_row"
+                    detail = str(exc)
+                rejected.append(rejection(trace.id, trace.origin, reason, detail, [trace.image], trace.label))
+                continue
+            datasource = trace.source or cfg.datasource or split
+            row.update(
+                {"datasource": datasource, "difficulty": normalize_difficulty(trace.difficulty), "copy": 0}
+            )
+            rows.append(row)
+            for r in images:
+                counts["reused" if r.reused else "written"] += 1
+                counts["resized"] += int(r.resized)
+            # Crops are parts of the photo, not new pictures: only the photo's pixel hash counts.
+            pixel_hashes = [images[0].pixel_hash]
+            samples.append(sample_entry(trace.id, gold, trace.difficulty, datasource, pixel_hashes, images))
+    return rows, samples, rejected, counts
 
 
 def _prepare_split(
@@ -136,62 +148,12 @@ def _prepare_split(
     crop_cfg: ImageConfig,
     zoom: ZoomConfig,
 ) -> dict[str, Any]:
-    from seekworld.prepare.balance import normalize_difficulty
-    from seekworld.prepare.report import MANIFEST_DIR
-
-    lines, samples, rejected = [], [], []
-    counts = {"written": 0, "reused": 0, "resized": 0}
-    difficulty_after: dict[str, int] = {}
-    for path in paths:
-        if not Path(path).exists():
-            raise PrepareError(f"input {path} does not exist")
-        for item in read_traces(path, cfg.image_root):
-            if isinstance(item, tuple):
-                tid, origin, detail = item
-                rejected.append({"id": tid, "origin": origin, "reason": "malformed_row", "detail": detail})
-                continue
-            trace = item
-
-            def reject(reason: str, detail: str, t: Trace = trace) -> None:
-                label = t.label if isinstance(t.label, str) else json.dumps(t.label, ensure_ascii=False)
-                rejected.append(
-                    {
-                        "id": t.id,
-                        "origin": t.origin,
-                        "reason": reason,
-                        "detail": detail,
-                        "images": [t.image],
-                        "label": label,
-                    }
-                )
-
-            try:
-                row, gold, images = render_trace(trace, cfg.template, img_cfg, crop_cfg, zoom)
-            except LabelError as exc:
-                reject("unparseable_label", str(exc))
-                continue
-            except ImageRejected as exc:
-                reject(exc.reason, exc.detail)
-                continue
-            except (TraceError, TranscriptError) as exc:
-                reject("malformed_row", str(exc))
-                continue
-            datasource = trace.source or cfg.datasource or split
-            difficulty = normalize_difficulty(trace.difficulty)
-            row.update({"datasource": datasource, "difficulty": difficulty, "copy": 0})
-            lines.append(json.dumps(row, ensure_ascii=False))
-            for r in images:
-                counts["reused" if r.reused else "written"] += 1
-                counts["resized"] += int(r.resized)
-            difficulty_after[difficulty or "unknown"] = difficulty_after.get(difficulty or "unknown", 0) + 1
-            samples.append(_sample_entry(trace, gold, images, datasource))
-
-    out = Path(cfg.output)
-    _atomic_write(out / f"{split}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
+    # Traces are not balanced (SFT rows are written once each, in input order): collect → write.
+    rows, samples, rejected, counts = _collect(cfg, split, paths, img_cfg, crop_cfg, zoom)
+    difficulty_after = Counter(r["difficulty"] or "unknown" for r in rows)
     manifest = {
         "split": split,
         "inputs": paths,
-        "rows": len(lines),
         "balance": None,
         "difficulty_after": dict(sorted(difficulty_after.items())),
         "images": counts,
@@ -208,31 +170,23 @@ def _prepare_split(
         "samples": samples,
         "rejected": rejected,
     }
-    _atomic_write(out / MANIFEST_DIR / f"{split}.json", json.dumps(manifest, ensure_ascii=False).encode())
-    return manifest
+    return write_split(Path(cfg.output), split, rows, manifest)
 
 
 def prepare_traces(cfg: PrepareConfig, zoom: ZoomConfig | None = None) -> dict[str, Any]:
     """`seekworld prepare --input-format traces`. `zoom` defaults to SEEKWORLD_ZOOM_* settings
     (the zoom agent reads the same variables, so SFT data and RL observations agree)."""
-    from seekworld.prepare.report import MANIFEST_DIR, write_report
+    from seekworld.prepare.report import write_report
 
     zoom = zoom or ZoomConfig.from_env()
-    if not cfg.inputs:
-        raise PrepareError("no --input given")
-    if cfg.max_pixels < 28 * 28:
-        raise PrepareError(f"--max-pixels must be at least {28 * 28} (one visual token)")
-    check_output_and_inputs(cfg)
-    out = Path(cfg.output).resolve()
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST_DIR).mkdir(exist_ok=True)
+    # Traces always write JSON labels (they carry the image path the agent crops).
+    check_config(PrepareConfig(**{**cfg.__dict__, "label_format": "json"}))
+    out = start_output(cfg)
     img_cfg = ImageConfig(out_dir=str(out / "images"), max_pixels=cfg.max_pixels, min_side=cfg.min_side)
     # Crops are already sized by the zoom settings: store them as they are (min_side 1, own budget).
     crop_cfg = ImageConfig(out_dir=str(out / "images"), max_pixels=zoom.crop_max_pixels, min_side=1)
     splits: dict[str, list[str]] = {}
     for split, path in cfg.inputs:
-        if not split or "/" in split or split.startswith(".") or split in {"rejected", "report"}:
-            raise PrepareError(f"bad split name {split!r}")
         splits.setdefault(split, []).append(path)
     template = cfg.template
     if template == PromptTemplate():
@@ -241,4 +195,4 @@ def prepare_traces(cfg: PrepareConfig, zoom: ZoomConfig | None = None) -> dict[s
     cfg_abs = PrepareConfig(**{**cfg.__dict__, "output": out, "template": template})
     for split, paths in splits.items():
         _prepare_split(cfg_abs, split, paths, img_cfg, crop_cfg, zoom)
-    return write_report(out, _atomic_write)
+    return write_report(out)

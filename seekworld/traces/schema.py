@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.answer import AnswerError, extract_answer
+from seekworld.io.files import iter_jsonl, json_error
 from seekworld.rewards.format import think_content
 from seekworld.zoom.protocol import (
     Box,
@@ -151,21 +151,16 @@ def read_traces(path: str | Path, image_root: str | None = None) -> Iterator[Tra
     """Traces of a JSONL file; a line that cannot be read yields (id, origin, reason detail)."""
     p = Path(path)
     base = Path(image_root).resolve() if image_root else p.parent.resolve()
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            origin, default_id = f"{p.name}:{lineno}", f"{p.stem}-{lineno:06d}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield default_id, origin, f"line is not JSON: {exc.msg} at char {exc.pos}"
-                continue
-            try:
-                yield parse_trace(obj, origin, base, default_id)
-            except TraceError as exc:
-                name = obj.get("id") if isinstance(obj, dict) and obj.get("id") else default_id
-                yield str(name), origin, str(exc)
+    for lineno, obj in iter_jsonl(p):
+        origin, default_id = f"{p.name}:{lineno}", f"{p.stem}-{lineno:06d}"
+        if isinstance(obj, ValueError):
+            yield default_id, origin, json_error(obj)
+            continue
+        try:
+            yield parse_trace(obj, origin, base, default_id)
+        except TraceError as exc:
+            name = obj.get("id") if isinstance(obj, dict) and obj.get("id") else default_id
+            yield str(name), origin, str(exc)
 
 
 def trace_turns(trace: Trace) -> list[str]:

@@ -85,14 +85,9 @@ def _listed(problems: list[str], total: int | None = None) -> str:
 
 def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, decoded JSON or the ValueError) for each non-empty line of a JSONL file."""
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except ValueError as exc:
-                yield lineno, exc
+    from seekworld.io.files import iter_jsonl
+
+    return iter_jsonl(path)
 
 
 def _image_parts(prompt: Any) -> int | None:
@@ -121,13 +116,12 @@ def _remote_image(ref: str) -> bool:
 
 def _decode(path: str) -> str | None:
     """None if the image decodes, else why not."""
-    from PIL import Image
+    from seekworld.io.images import open_rgb
 
     try:
-        with Image.open(path) as im:
-            im.load()  # decode the pixels, not only the header
-            if im.width < 1 or im.height < 1:
-                return "empty image"
+        im = open_rgb(path)  # every pixel decoded, as training will decode it
+        if im.width < 1 or im.height < 1:
+            return "empty image"
     except Exception as exc:  # PIL raises many types for broken files
         return f"{type(exc).__name__}: {exc}"
     return None

@@ -4,7 +4,7 @@
     refusal = check_box(box, image.size, config)      # None, or why the box cannot be cropped
     tile = crop(image, box, config)                    # PIL image, ready for the processor
 
-The size rules reuse `seekworld.prepare.images` (Qwen2.5-VL's `smart_resize` and the budget fit),
+The size rules come from `seekworld.io.images` (Qwen2.5-VL's `smart_resize` and the budget fit),
 so a crop's visual-token count is known before the processor sees it. One resize per crop: the
 upscale and the budget are folded into one target size.
 """
@@ -15,9 +15,9 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-from seekworld.prepare.images import FACTOR, QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, fit_to_budget, smart_resize
+from seekworld.io.images import QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, fit_to_budget, open_rgb, visual_tokens
 from seekworld.zoom.protocol import Box, Refusal, ZoomConfig
 
 __all__ = ["box_pixels", "check_box", "crop", "crop_size", "load_image", "visual_tokens_of"]
@@ -26,11 +26,8 @@ _MAX_ASPECT = 200  # Qwen's processor refuses more elongated images
 
 
 def load_image(path: str | Path) -> Image.Image:
-    """Decode an image fully, upright (EXIF orientation applied) and RGB, like `prepare` stores it."""
-    with Image.open(path) as opened:
-        opened.load()
-        img = ImageOps.exif_transpose(opened)
-        return img.convert("RGB") if img.mode != "RGB" else img.copy()
+    """Decode an image fully, upright and RGB, like `prepare` stores it (`seekworld.io.images`)."""
+    return open_rgb(path)
 
 
 def box_pixels(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
@@ -85,5 +82,4 @@ def visual_tokens_of(
     size: Sequence[int], max_pixels: int = QWEN_MAX_PIXELS, min_pixels: int = QWEN_MIN_PIXELS
 ) -> int:
     """`<|image_pad|>` tokens a Qwen2.5-VL processor with these bounds gives an image of `size`."""
-    h, w = smart_resize(int(size[1]), int(size[0]), min_pixels=min_pixels, max_pixels=max_pixels)
-    return (h // FACTOR) * (w // FACTOR)
+    return visual_tokens(int(size[1]), int(size[0]), max_pixels=max_pixels, min_pixels=min_pixels)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.crash import crash_on
 from helpers.prepare_data import lmm_r1_row, make_image, read_rows, run, write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,16 +37,16 @@ def _normalised(out: Path, name: str = "train.jsonl") -> str:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_crash_then_resume(ten_images, tmp_path, monkeypatch, workers):
     out = tmp_path / "out"
-    monkeypatch.setenv("SEEKWORLD_PREPARE_CRASH_ON", "img6.jpg")  # dies on the 7th image
-    with pytest.raises(KeyboardInterrupt):
-        run(ten_images, out, workers=workers)
+    with monkeypatch.context() as m:
+        m.setattr("seekworld.prepare.pipeline.run_task", functools.partial(crash_on, "img6.jpg"))  # 7th image
+        with pytest.raises(KeyboardInterrupt):
+            run(ten_images, out, workers=workers)
     assert not (out / "train.jsonl").exists()  # nothing half-written under a final name
     assert not list(out.glob("*.tmp")) and not list((out / "images").rglob("*.tmp"))
     done = _sidecars(out)
     assert 6 <= len(done) <= 9 if workers > 1 else len(done) == 6
     mtimes = {p: p.stat().st_mtime_ns for p in done}
 
-    monkeypatch.delenv("SEEKWORLD_PREPARE_CRASH_ON")
     report = run(ten_images, out, workers=workers)
     images = report["splits"]["train"]["images"]
     assert images["reused"] == len(done) and images["written"] == 10 - len(done)
@@ -63,12 +65,12 @@ def test_worker_killed_then_resume(ten_images, tmp_path, monkeypatch):
     from seekworld.prepare.pipeline import PrepareError
 
     out = tmp_path / "out"
-    monkeypatch.setenv("SEEKWORLD_PREPARE_CRASH_ON", "exit:img5.jpg")  # the worker process dies
-    with pytest.raises(PrepareError, match="worker process died"):
-        run(ten_images, out, workers=2)
+    with monkeypatch.context() as m:  # the worker process dies
+        m.setattr("seekworld.prepare.pipeline.run_task", functools.partial(crash_on, "img5.jpg", hard=True))
+        with pytest.raises(PrepareError, match="worker process died"):
+            run(ten_images, out, workers=2)
     done = len(_sidecars(out))
     assert done < 10 and not (out / "train.jsonl").exists()
-    monkeypatch.delenv("SEEKWORLD_PREPARE_CRASH_ON")
     report = run(ten_images, out, workers=2)
     assert report["splits"]["train"]["images"]["reused"] == done
 
@@ -80,12 +82,17 @@ def test_cli_interrupted_in_a_subprocess_then_resumed(ten_images, tmp_path):
         "import argparse, sys; from seekworld.cli import prepare as p; ap = argparse.ArgumentParser(); "
         "p.add_parser(ap.add_subparsers()).set_defaults(run=p.run); a = ap.parse_args(); sys.exit(a.run(a))"
     )
+    # The first run stops on img3.jpg: the stand-in task is patched in before the CLI runs.
+    crashing = (
+        "import functools, seekworld.prepare.pipeline as pl; from helpers.crash import crash_on; "
+        "pl.run_task = functools.partial(crash_on, 'img3.jpg'); "
+    )
     cmd = [sys.executable, "-c", driver, "prepare", "--input", str(ten_images), "--output", str(out),
            "--no-progress"]  # fmt: skip
-    env = {**os.environ, "SEEKWORLD_PREPARE_CRASH_ON": "img3.jpg", "PYTHONPATH": str(REPO)}
-    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    first_cmd = [*cmd[:2], crashing + driver, *cmd[3:]]
+    first = subprocess.run(first_cmd, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 130 and "rerun the same command to resume" in first.stderr
-    env.pop("SEEKWORLD_PREPARE_CRASH_ON")
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert second.returncode == 0, second.stderr
     assert "train: 17 rows (10 samples, 0 rejected)" in second.stdout

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from helpers.zoom import ZOOM, prepare_rows
 
-from seekworld.traces.collect import CollectConfig, OpenAIEngine, collect
+from seekworld.traces.collect import CollectConfig, OpenAITraceEngine, collect
 from seekworld.zoom.protocol import answer_turn
 
 
@@ -37,7 +37,7 @@ def _run(tmp_path, script, **overrides):
     config = CollectConfig(model="strong-vlm", tries=2, workers=1, zoom=ZOOM, **overrides)
     client = ScriptedClient(script)
     out = tmp_path / "traces.jsonl"
-    stats = collect(rows, out, config, engine=OpenAIEngine(config, client=client))
+    stats = collect(rows, out, config, engine=OpenAITraceEngine(config, client=client))
     return stats, client, out
 
 
@@ -88,5 +88,5 @@ def test_engine_errors_are_counted_not_raised(tmp_path):
 
     rows = prepare_rows(tmp_path / "data")
     config = replace(CollectConfig(model="m", tries=2, workers=1), zoom=ZOOM)
-    stats = collect(rows, tmp_path / "t.jsonl", config, engine=OpenAIEngine(config, client=Broken([])))
+    stats = collect(rows, tmp_path / "t.jsonl", config, engine=OpenAITraceEngine(config, client=Broken([])))
     assert (stats["error"], stats["kept"]) == (2, 0)

@@ -9,40 +9,29 @@ pairs go into the request body (e.g. vLLM's `top_k`, `repetition_penalty`).
 
 from __future__ import annotations
 
-import os
-import random
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from seekworld.eval.engines import EngineOptions, EngineUnavailable, GenParams, Output, Request
 from seekworld.eval.rows import to_messages
+from seekworld.io.openai_client import CallFailed, make_client, resolve_api_key, retrying
 
 __all__ = ["OpenAIEngine"]
-
-_MAX_BACKOFF_S = 30.0
 
 
 class OpenAIEngine:
     def __init__(self, options: EngineOptions) -> None:
         try:
-            import openai
+            # --api-key-env names the variable (it must be set); else OPENAI_API_KEY or no key.
+            key = resolve_api_key(env=options.api_key_env)
+        except ValueError as exc:
+            raise EngineUnavailable(f"{exc} (--api-key-env)") from None
+        try:
+            self.client = make_client(options.base_url, api_key=key, timeout_s=options.timeout_s)
         except ImportError as exc:
             raise EngineUnavailable("the openai engine needs the openai client: pip install openai") from exc
-        self._openai = openai
-        if options.api_key_env:
-            key = os.environ.get(options.api_key_env)
-            if not key:
-                raise EngineUnavailable(
-                    f"environment variable {options.api_key_env} (--api-key-env) is not set"
-                )
-        else:
-            # A local `vllm serve` needs no key, but the client insists on one.
-            key = os.environ.get("OPENAI_API_KEY") or "EMPTY"
         self.options = options
-        self.client = openai.OpenAI(
-            base_url=options.base_url, api_key=key, timeout=options.timeout_s, max_retries=0
-        )
         self.extra_body = dict(options.engine_args) or None
 
     def _request_args(self, row: dict, params: GenParams) -> dict:
@@ -61,39 +50,31 @@ class OpenAIEngine:
         return args
 
     def _call(self, request: Request, row: dict, params: GenParams) -> Output:
-        openai = self._openai
         start = time.perf_counter()
-        delay = self.options.retry_backoff_s
-        attempts = 0
         try:
             args = self._request_args(row, params)
         except (OSError, ValueError) as exc:
             return Output(request.index, request.sample, None, 0.0, error=f"cannot build request: {exc}")
-        while True:
-            attempts += 1
-            try:
-                reply = self.client.chat.completions.create(**args)
-                choice = reply.choices[0]
-                return Output(
-                    request.index,
-                    request.sample,
-                    choice.message.content or "",
-                    time.perf_counter() - start,
-                    finish_reason=choice.finish_reason,
-                    attempts=attempts,
-                )
-            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
-                # APITimeoutError is an APIConnectionError: all of these may pass on a retry.
-                error = f"{type(exc).__name__}: {exc}"
-                if attempts > self.options.retries:
-                    break
-                time.sleep(delay * (1 + 0.25 * random.random()))
-                delay = min(2 * delay, _MAX_BACKOFF_S)
-            except openai.APIStatusError as exc:
-                error = f"HTTP {exc.status_code}: {exc.message}"
-                break
+        try:
+            reply, attempts = retrying(
+                lambda timeout: self.client.chat.completions.create(timeout=timeout, **args),
+                retries=self.options.retries,
+                backoff_s=self.options.retry_backoff_s,
+                timeout_s=self.options.timeout_s,
+            )
+        except CallFailed as exc:
+            return Output(
+                request.index, request.sample, None, time.perf_counter() - start,
+                error=_describe(exc), attempts=exc.attempts,
+            )  # fmt: skip
+        choice = reply.choices[0]
         return Output(
-            request.index, request.sample, None, time.perf_counter() - start, error=error, attempts=attempts
+            request.index,
+            request.sample,
+            choice.message.content or "",
+            time.perf_counter() - start,
+            finish_reason=choice.finish_reason,
+            attempts=attempts,
         )
 
     def generate(
@@ -116,3 +97,13 @@ class OpenAIEngine:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _describe(exc: CallFailed) -> str:
+    """A failed request's `error`: "HTTP 400: message" for a refused request, else the client's
+    exception ("APITimeoutError: Request timed out.")."""
+    cause = exc.cause
+    status = getattr(cause, "status_code", None)
+    if status is not None and exc.kind.startswith("http_") and not (status == 429 or status >= 500):
+        return f"HTTP {status}: {getattr(cause, 'message', cause)}"
+    return f"{type(cause).__name__}: {cause}" if cause is not None else exc.kind
