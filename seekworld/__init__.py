@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from seekworld.geo.answer import ParsedAnswer
     from seekworld.rewards.variants import SampleScore
 
-__version__ = "0.1.0"
+from seekworld._version import __version__
 
 __all__ = ["__version__", "parse_answer", "score"]
 

@@ -157,6 +157,7 @@ def _collect(args: argparse.Namespace, zoom) -> int:
         limit=args.limit,
         zoom=zoom,
     )
+    rows = read_rows(args.input)  # checks every file before the bar starts
 
     from seekworld.io.progress import progress
 
@@ -166,6 +167,6 @@ def _collect(args: argparse.Namespace, zoom) -> int:
             bar.update(stats["samples"] - bar.n)
             bar.set_postfix(kept=stats["kept"])
 
-        stats = collect(read_rows(args.input), args.output, config, progress=show)
+        stats = collect(rows, args.output, config, progress=show)
     print(json.dumps(dict(sorted(stats.items()))))
     return 0

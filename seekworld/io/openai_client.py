@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from seekworld.errors import SeekworldError
+
 __all__ = ["CallFailed", "error_kind", "make_client", "resolve_api_key", "retrying"]
 
 T = TypeVar("T")
@@ -25,7 +27,7 @@ MAX_BACKOFF_S = 30.0
 NO_KEY = "EMPTY"  # a local `vllm serve` needs no key, but the client insists on one
 
 
-class CallFailed(Exception):
+class CallFailed(SeekworldError):
     """Every try failed (or one failed in a way a retry cannot fix). `kind` names the last failure:
     timeout | connection | http_<status> | bad_response | deadline."""
 

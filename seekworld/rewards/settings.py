@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, get_type_hints
 from urllib.parse import urlsplit, urlunsplit
 
-from seekworld import __version__
+from seekworld._version import __version__
 from seekworld.errors import SeekworldError
 
 if TYPE_CHECKING:  # imported when a config is built: the CLI parser imports this module
