@@ -19,31 +19,78 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize
 
-__all__ = ["AnswerError", "ParsedAnswer", "extract_answer", "parse_answer"]
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "TOO_LONG",
+    "AnswerError",
+    "AnswerTooLong",
+    "ParsedAnswer",
+    "extract_answer",
+    "parse_answer",
+]
 
 
 class AnswerError(ValueError):
-    """The response has no single `<answer>` block."""
+    """The response has no single scorable `<answer>` block."""
 
 
-_ANSWER_BLOCK = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
-_OPEN = re.compile(r"<answer>", re.I)
+class AnswerTooLong(AnswerError):
+    """The answer block is longer than MAX_ANSWER_CHARS: scored 0 without being parsed."""
+
+
+# An answer names a country and a region, perhaps with a gloss and a short clause of prose. Anything
+# longer is degenerate output (collapsing policies repeat themselves): it scores 0 in O(1) parsing
+# work, and is never cached.
+MAX_ANSWER_CHARS = 300
+TOO_LONG = "answer too long"
+
+_TAG = re.compile(r"<(/?)(think|answer)\s*>", re.I)
 
 
 def extract_answer(response: str) -> str:
-    """Content of the one `<answer>...</answer>` block. Raises AnswerError otherwise."""
-    blocks = _ANSWER_BLOCK.findall(response)
-    opens = len(_OPEN.findall(response))
-    if not blocks:
+    """Content of the one `<answer>...</answer>` block after the reasoning. Raises AnswerError.
+
+    The reasoning ends at the last `</think>`; `<answer>` blocks inside it never count. A `<think>`
+    that is never closed holds everything after it. Without think tags the whole response is read.
+    One pass over the tags: linear in the response.
+    """
+    think_open = think_close = -1
+    answers: list[tuple[int, bool, int]] = []  # (start, is_close, end) of answer tags
+    for m in _TAG.finditer(response):
+        closing, name = m[1] == "/", m[2].lower()
+        if name == "think":
+            if closing:
+                think_close = m.end()
+            elif think_open < 0:
+                think_open = m.start()
+        else:
+            answers.append((m.start(), closing, m.end()))
+    if think_close >= 0:
+        start = think_close
+    elif think_open >= 0:
+        start = len(response)  # unclosed reasoning: everything is inside it
+    else:
+        start = 0
+    after = [a for a in answers if a[0] >= start]
+    opens = [a for a in after if not a[1]]
+    if not opens:
+        if any(not a[1] for a in answers):
+            raise AnswerError("the only <answer> is inside <think>; the answer must follow </think>")
         raise AnswerError("no <answer>...</answer> block")
-    if len(blocks) > 1 or opens > 1:
-        raise AnswerError(f"{max(len(blocks), opens)} <answer> blocks; exactly one is scored")
-    return blocks[0]
+    if len(opens) > 1:
+        raise AnswerError(f"{len(opens)} <answer> blocks after </think>; exactly one is scored")
+    open_end = opens[0][2]
+    close = next((a for a in after if a[1] and a[0] >= open_end), None)
+    if close is None:
+        raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
+    if close[0] - open_end > MAX_ANSWER_CHARS:
+        raise AnswerTooLong(f"{TOO_LONG}: {close[0] - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
+    return response[open_end : close[0]]
 
 
 @dataclass(frozen=True)
@@ -253,7 +300,7 @@ def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
     return None
 
 
-@lru_cache(maxsize=65536)
+@byte_bounded_cache(max_bytes=32 << 20, max_key_chars=MAX_ANSWER_CHARS)
 def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
     text = content if content.isascii() else unicodedata.normalize("NFKC", content)
     coordinates, text = _coordinates(text)
@@ -308,5 +355,10 @@ def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
 
 
 def parse_answer(content: str, gazetteer: Gazetteer | None = None) -> ParsedAnswer:
-    """Resolve the content of an `<answer>` block. Pure; cached on the content string."""
+    """Resolve the content of an `<answer>` block. Pure; cached on the content string.
+
+    Content longer than MAX_ANSWER_CHARS is not parsed: it resolves to nothing, error "answer too long".
+    """
+    if len(content) > MAX_ANSWER_CHARS:
+        return ParsedAnswer(content, error=f"{TOO_LONG}: {len(content)} characters, the cap is {MAX_ANSWER_CHARS}")
     return _parse_cached(content, gazetteer or load_gazetteer())

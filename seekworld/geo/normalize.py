@@ -18,6 +18,8 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
+from seekworld.geo.cache import byte_bounded_cache
+
 __all__ = ["key", "normalize", "strip_type_words"]
 
 # Letters with no Unicode decomposition that speakers still write without the mark.
@@ -58,7 +60,8 @@ def _strip_marks(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-@lru_cache(maxsize=65536)
+# Answers are capped at a few hundred characters; longer texts (labels, prose) are not cached.
+@byte_bounded_cache(max_bytes=16 << 20, max_key_chars=320)
 def normalize(text: str) -> str:
     """Normalise a place name or answer fragment to lower-case words separated by single spaces."""
     if text.isascii():
@@ -121,7 +124,7 @@ _CJK_SUFFIXES = tuple(
 )
 
 
-@lru_cache(maxsize=65536)
+@byte_bounded_cache(max_bytes=8 << 20, max_key_chars=320)
 def strip_type_words(normalized: str) -> str:
     """Remove region-type words from a normalised name: 'sichuan sheng' -> 'sichuan',
     'state of mexico' -> 'mexico', '广东省' -> '广东'. Returns the key form (no spaces).
