@@ -51,7 +51,7 @@ def _format(response: str, gold: GoldLabel, options: RewardOptions) -> Component
 
 def _accuracy(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
     result = accuracy.check(response, gold, options.country_credit)
-    return ComponentScore(result.score, detail=result)
+    return ComponentScore(result.score, (("answer_too_long", float(result.too_long)),), detail=result)
 
 
 def _length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
@@ -182,6 +182,8 @@ def score_response(
         logs = dict(zeros)
         if "distance" in zeros:
             logs["distance_km"] = distance.MAX_DISTANCE_KM
+        if "accuracy" in zeros:
+            logs["answer_too_long"] = 0.0
         return SampleScore(0.0, zeros, logs, label_error=str(exc))
 
     values: dict[str, float] = {}
