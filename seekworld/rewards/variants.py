@@ -180,10 +180,12 @@ def score_response(
     except LabelError as exc:
         zeros = {name: 0.0 for name in config.components}
         logs = dict(zeros)
-        if "distance" in zeros:
-            logs["distance_km"] = distance.MAX_DISTANCE_KM
-        if "accuracy" in zeros:
-            logs["answer_too_long"] = 0.0
+        # Extras in component order, as the scoring path below adds them.
+        for name in zeros:
+            if name == "accuracy":
+                logs["answer_too_long"] = 0.0
+            elif name == "distance":
+                logs["distance_km"] = distance.MAX_DISTANCE_KM
         return SampleScore(0.0, zeros, logs, label_error=str(exc))
 
     values: dict[str, float] = {}
