@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
@@ -141,6 +141,28 @@ _COORD = re.compile(
 )
 
 
+# Markup a person reads through: HTML tags, markdown emphasis/code marks, bullets and headings at the
+# start of a line, the `$` wrappers. Brackets of other shapes become round ones (a gloss).
+_HTML_TAG = re.compile(r"</?[a-z][a-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>", re.I)
+_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|[-+*•·>]|\d{1,2}[.)])[ \t]+", re.M)
+_MARKS = str.maketrans({"*": " ", "_": " ", "`": " ", "$": " ", "[": "(", "]": ")", "【": "(", "】": ")"})
+# "Country: Spain; Region: Andalusia": a `;` before a field label separates fields, not alternatives.
+_FIELD_SEMICOLON = re.compile(
+    r"[;|]\s*(?=(?:country|nation|region|province|state|prefecture|国家|國家|地区|地區|省份|省|州)\s*:)", re.I
+)
+# Sentence breaks: what follows is prose about the answer, not part of it (docs/accuracy-policy.md).
+_BREAK = re.compile(r"[.!?;:](?=\s|$)|[。！？；：]|\s[-–—]+\s|[–—]+")
+
+
+def _clean(text: str) -> str:
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    text = _LINE_MARK.sub("", text).translate(_MARKS)
+    if ";" in text or "|" in text:
+        text = _FIELD_SEMICOLON.sub(",", text)
+    return text
+
+
 def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
     """Pull one `lat, lon` pair out of the text (decimal degrees, optional N/S/E/W)."""
     for match in _COORD.finditer(text):
@@ -157,7 +179,7 @@ def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
     return None, text
 
 
-_GLOSS = re.compile(r"^(?P<head>[^()]*)\((?P<gloss>[^()]*)\)[\s.。]*$")
+_GLOSS = re.compile(r"^(?P<head>[^()]*)\((?P<gloss>[^()]*)\)[\s.。$]*$")
 
 
 def _split(content: str) -> list[str]:
@@ -267,7 +289,60 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
         reading.texts.append(country_text)
     if len(reading.places) > 1:
         reading.hedge = f"names {len(reading.places)} regions: {', '.join(sorted(reading.places))}"
+    elif reading.places:
+        # Parts that name nothing are ignored ("Guangdong, Shenzhen"), unless their words name
+        # another place ("Andalusia, near the border with Murcia"): that stays a hedge.
+        for part in reading.unknown:
+            others = _other_places(gaz, country, next(iter(reading.places)), part)
+            if others:
+                reading.hedge = f"{part!r} also names {', '.join(sorted(others))}"
+                break
     return reading
+
+
+def _unspaced(word: str) -> bool:
+    """A word of a script written without spaces (Han, kana, Hangul, Thai): names hide inside it."""
+    ch = word[0]
+    return "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\u0e00" <= ch <= "\u0e7f"
+
+
+_MAX_NAME_WORDS = 4
+_MAX_NAME_CHARS = 8  # in unspaced scripts
+
+
+def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
+    """Place and country IDs whose names occur in free text (whole words; substrings in unspaced
+    scripts). Linear in the text: at most 4-word and 8-character windows. Latin keys shorter than
+    4 letters (postal codes, "in", "or") are not looked for in prose."""
+    regions = gaz.region_keys.get(country_id, {})
+    stripped = gaz.region_keys_stripped.get(country_id, {})
+    tables = (regions, stripped, gaz.country_keys)
+    found: set[str] = set()
+
+    def look(k: str) -> None:
+        for table in tables:
+            hit = table.get(k)
+            if hit is not None:
+                found.add(gaz.territories.get(hit, hit))
+
+    words = normalize(text).split()
+    for i, word in enumerate(words):
+        k = ""
+        for nxt in words[i : i + _MAX_NAME_WORDS]:
+            k += nxt
+            if len(k) >= 4 or not k.isascii():
+                look(k)
+        if not word.isascii() and _unspaced(word):
+            for a in range(len(word)):
+                for b in range(a + 2, min(a + _MAX_NAME_CHARS, len(word)) + 1):
+                    look(word[a:b])
+    return found
+
+
+def _other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> set[str]:
+    """Places and countries named in `text` other than the answer's own place and country."""
+    allowed = {country_id, place_id, gaz.place_country(place_id), *gaz.dependents.get(country_id, ())}
+    return _mentions(gaz, country_id, text) - allowed
 
 
 def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
@@ -300,10 +375,41 @@ def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
     return None
 
 
+_MAX_HEADS = 8  # sentence breaks tried, so an answer full of breaks costs a bounded number of parses
+
+
 @byte_bounded_cache(max_bytes=32 << 20, max_key_chars=MAX_ANSWER_CHARS)
 def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
     text = content if content.isascii() else unicodedata.normalize("NFKC", content)
-    coordinates, text = _coordinates(text)
+    coordinates, text = _coordinates(_clean(text))
+    answer = _parse_text(content, text, coordinates, gaz)
+    if answer.resolved or answer.hedge:
+        return answer
+    # Trailing prose after a sentence break ("Spain, Andalusia: the olive groves give it away"):
+    # the text before the break is the answer, if it resolves and the prose names no other place.
+    for n, brk in enumerate(_BREAK.finditer(text)):
+        if n >= _MAX_HEADS:
+            break
+        head = _parse_text(content, text[: brk.start()], coordinates, gaz)
+        if head.hedge:
+            return head
+        if head.resolved:
+            assert head.country_id is not None and head.place_id is not None
+            others = _other_places(gaz, head.country_id, head.place_id, text[brk.end() :])
+            if others:
+                return replace(
+                    head,
+                    place_id=None,
+                    hedge=True,
+                    error=f"hedged answer: the prose also names {', '.join(sorted(others))}",
+                )
+            return head
+    return answer
+
+
+def _parse_text(
+    content: str, text: str, coordinates: tuple[float, float] | None, gaz: Gazetteer
+) -> ParsedAnswer:
     parts = _split(text)
     if not parts:
         return ParsedAnswer(
@@ -360,5 +466,7 @@ def parse_answer(content: str, gazetteer: Gazetteer | None = None) -> ParsedAnsw
     Content longer than MAX_ANSWER_CHARS is not parsed: it resolves to nothing, error "answer too long".
     """
     if len(content) > MAX_ANSWER_CHARS:
-        return ParsedAnswer(content, error=f"{TOO_LONG}: {len(content)} characters, the cap is {MAX_ANSWER_CHARS}")
+        return ParsedAnswer(
+            content, error=f"{TOO_LONG}: {len(content)} characters, the cap is {MAX_ANSWER_CHARS}"
+        )
     return _parse_cached(content, gazetteer or load_gazetteer())
