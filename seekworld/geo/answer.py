@@ -383,10 +383,12 @@ def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
     text = content if content.isascii() else unicodedata.normalize("NFKC", content)
     coordinates, text = _coordinates(_clean(text))
     answer = _parse_text(content, text, coordinates, gaz)
-    if answer.resolved or answer.hedge:
+    if answer.resolved:
         return answer
     # Trailing prose after a sentence break ("Spain, Andalusia: the olive groves give it away"):
     # the text before the break is the answer, if it resolves and the prose names no other place.
+    # The same rule holds when the whole text read as a hedge ("Andalusia; the soil is dry"): a
+    # hedge needs a second place, in the answer or in the prose.
     for n, brk in enumerate(_BREAK.finditer(text)):
         if n >= _MAX_HEADS:
             break
