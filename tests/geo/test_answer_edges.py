@@ -21,16 +21,24 @@ from seekworld.rewards.accuracy import check
     "response, content",
     [
         # a guess inside the reasoning, then the real answer: the real one counts
-        ("<think>Perhaps <answer>Spain, Murcia</answer>? No.</think><answer>Spain, Andalusia</answer>",
-         "Spain, Andalusia"),
+        (
+            "<think>Perhaps <answer>Spain, Murcia</answer>? No.</think><answer>Spain, Andalusia</answer>",
+            "Spain, Andalusia",
+        ),
         # several guesses inside the reasoning do not make the final answer a hedge
-        ("<think><answer>A</answer><answer>B</answer></think>\n<answer>Japan, Osaka</answer>", "Japan, Osaka"),
+        (
+            "<think><answer>A</answer><answer>B</answer></think>\n<answer>Japan, Osaka</answer>",
+            "Japan, Osaka",
+        ),
         # Qwen3-style: the <think> is in the prompt, only </think> is in the response
         ("the signs are Cyrillic</think><answer>Russia, Tatarstan</answer>", "Russia, Tatarstan"),
         # no reasoning tags at all: the one block is the answer
         ("Answer: <answer>China, Sichuan</answer>", "China, Sichuan"),
         # several think blocks: the answer follows the last </think>
-        ("<think>a <answer>X</answer></think><think>b</think><answer>Spain, Galicia</answer>", "Spain, Galicia"),
+        (
+            "<think>a <answer>X</answer></think><think>b</think><answer>Spain, Galicia</answer>",
+            "Spain, Galicia",
+        ),
     ],
 )
 def test_answer_after_the_reasoning_is_read(response, content):
@@ -47,7 +55,10 @@ def test_answer_after_the_reasoning_is_read(response, content):
         # an answer before the reasoning is not after it
         ("<answer>Spain, Murcia</answer><think>because</think>", "inside <think>|must follow"),
         # two blocks after the reasoning are still a hedge
-        ("<think>x</think><answer>Spain, Murcia</answer><answer>Spain, Andalusia</answer>", "2 <answer> blocks"),
+        (
+            "<think>x</think><answer>Spain, Murcia</answer><answer>Spain, Andalusia</answer>",
+            "2 <answer> blocks",
+        ),
         # an answer opened after </think> and never closed
         ("<think>x <answer>Spain, Murcia</answer></think><answer>Spain", "never closed"),
     ],
