@@ -49,7 +49,8 @@ class AnswerTooLong(AnswerError):
 MAX_ANSWER_CHARS = 300
 TOO_LONG = "answer too long"
 
-_TAG = re.compile(r"<(/?)(think|answer)\s*>", re.I)
+# The leading "<" stays case-sensitive so `re` can skip to each "<" quickly.
+_TAG = re.compile(r"<(/?)((?i:think|answer))\s*>")
 
 
 def extract_answer(response: str) -> str:
@@ -378,7 +379,8 @@ def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
 _MAX_HEADS = 8  # sentence breaks tried, so an answer full of breaks costs a bounded number of parses
 
 
-@byte_bounded_cache(max_bytes=32 << 20, max_key_chars=MAX_ANSWER_CHARS)
+# A ParsedAnswer shares its text with the key; its other fields are a few short strings.
+@byte_bounded_cache(max_bytes=32 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda _: 800)
 def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
     text = content if content.isascii() else unicodedata.normalize("NFKC", content)
     coordinates, text = _coordinates(_clean(text))

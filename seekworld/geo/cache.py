@@ -69,7 +69,7 @@ def byte_bounded_cache(
             if _key_chars(args) > max_key_chars:
                 return value
             cost = _ENTRY_OVERHEAD + sum(size_of(a) for a in args if isinstance(a, (str, tuple)))
-            cost += value_size(value)
+            cost += value_size(value)  # an estimate for objects: keep it cheap, it runs on every miss
             with lock:
                 state["misses"] += 1
                 if args not in store:
