@@ -185,8 +185,13 @@ _TYPE_WORDS = frozenset(
     district capital city federal freistaat
     kraj zupanija megye judet judetul lan fylke maakunta amt oblys il
     область краи республика округ автономныи автономная автономнои
+    περιφερεια νομος
+    محافظة ولاية منطقة إقليم اقليم مقاطعة جهة إمارة امارة استان
+    מחוז
     """.split()
 )
+# Type words written before the name without a space (Thai: จังหวัด "province"), applied to the key.
+_UNSPACED_PREFIXES = ("จังหวัด",)
 # Connectors left dangling after a leading type word: "state of", "provincia di", "comunidad de".
 _CONNECTORS = frozenset("of de di del della do da du des la le el the".split())
 
@@ -220,6 +225,9 @@ def strip_type_words(normalized: str) -> str:
     while len(words) > 1 and words[-1] in _CONNECTORS:
         words.pop()
     joined = "".join(words)
+    for prefix in _UNSPACED_PREFIXES:
+        if joined.startswith(prefix) and len(joined) - len(prefix) >= 2:
+            joined = joined[len(prefix) :]
     for suffix in _CJK_SUFFIXES:
         if joined.endswith(suffix) and len(joined) - len(suffix) >= 2:
             return joined[: -len(suffix)]

@@ -214,3 +214,44 @@ def test_answer_at_the_cap_is_parsed():
     body = "Spain, Andalusia, " + "x" * (MAX_ANSWER_CHARS - len("Spain, Andalusia, "))
     assert len(body) == MAX_ANSWER_CHARS
     assert parse_answer(body).place_id == "ES-AN"
+
+
+# --- 2d. names with and without their type word, in scripts the type-word list now covers --------
+
+
+@pytest.mark.parametrize(
+    "content, place",
+    [
+        ("Egypt, الجيزة", "EG-GZ"),  # the table has "محافظة الجيزة"; the bare name now resolves
+        ("مصر، محافظة الجيزة", "EG-GZ"),
+        ("السعودية، الرياض", "SA-01"),  # "منطقة الرياض" without "منطقة"
+        ("Turkey, ولاية إسطنبول", "TR-34"),
+        ("Japan, محافظة أوساكا", "JP-27"),
+        ("Iran, تهران", "IR-23"),  # Persian "استان تهران" without "استان"
+        ("Thailand, จังหวัดเชียงใหม่", "TH-50"),  # Thai type word written without a space
+        ("Thailand, เชียงใหม่", "TH-50"),
+        ("Greece, Περιφέρεια Κρήτης", "GR-M"),  # Greek type word
+        ("Israel, מחוז הצפון", "IL-Z"),  # Hebrew type word
+        ("Canada, QC", "CA-QC"),  # postal abbreviations in everyday use
+        ("Australia, VIC", "AU-VIC"),
+        ("Brazil, MG", "BR-MG"),
+        ("India, Orissa", "IN-OD"),  # a former official name
+        ("Kazakhstan, Aqmola", "KZ-11"),  # romanisation variants
+        ("Kyrgyzstan, Issyk-Kul", "KG-Y"),
+    ],
+)
+def test_names_in_many_forms(content, place):
+    parsed = parse_answer(content)
+    assert (parsed.place_id, parsed.hedge) == (place, False), parsed.error
+
+
+def test_stripping_a_type_word_never_names_a_second_region():
+    # the second pass only runs when the exact name fails, and a stripped key that fits two
+    # regions of one country is dropped: an exact name keeps its region
+    from seekworld.geo.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer()
+    for cc, keys in gaz.region_keys_stripped.items():
+        for k, rid in keys.items():
+            exact = gaz.region_keys.get(cc, {}).get(k)
+            assert exact is None or exact == rid or gaz.resolve_region(cc, k) == exact, (cc, k)
