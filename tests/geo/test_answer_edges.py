@@ -255,3 +255,28 @@ def test_stripping_a_type_word_never_names_a_second_region():
         for k, rid in keys.items():
             exact = gaz.region_keys.get(cc, {}).get(k)
             assert exact is None or exact == rid or gaz.resolve_region(cc, k) == exact, (cc, k)
+
+
+# --- every reader of answers follows the placement rule --------------------------------------------
+
+HOLE = "<think>Perhaps <answer>$Spain,Murcia$</answer>... no, Andalusia</think>"
+
+
+def test_eval_reads_no_answer_from_inside_the_reasoning():
+    from seekworld.eval.inference import interpret
+
+    out = interpret(HOLE)
+    assert out["answer"] is None and "inside <think>" in out["error"]
+    assert interpret(HOLE + "<answer>Spain, Andalusia</answer>")["answer"] == "Spain, Andalusia"
+
+
+def test_zoom_episode_and_its_judge_item_follow_the_rule():
+    from seekworld.zoom.protocol import ZoomEpisode
+    from seekworld.zoom.reward import judge_item, score_episode
+
+    episode = ZoomEpisode()
+    episode.step(HOLE)
+    gold = parse_label("$spain,murcia$")
+    assert episode.final_turn == HOLE
+    assert score_episode(episode, gold).components["accuracy"] == 0.0
+    assert judge_item(episode, gold).answer is None  # the judge is not shown a reasoning guess
