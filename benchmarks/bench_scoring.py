@@ -137,6 +137,48 @@ def new_length_rate(queries: list[str]) -> float:
     return len(queries) / (time.perf_counter() - start)
 
 
+def cli_ratio(queries: list[str], labels: list[str], variant: str) -> tuple[float, float]:
+    """Seconds for `seekworld score` on a JSONL file of these responses, and for reading, parsing,
+    re-serialising and writing the same file with nothing else (the I/O floor)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with src.open("w", encoding="utf-8") as f:
+            for q, lab in zip(queries, labels, strict=True):
+                f.write(json.dumps({"response": q[len(PROMPT) :], "label": lab}, ensure_ascii=False) + "\n")
+        start = time.perf_counter()
+        with src.open(encoding="utf-8") as fin, dst.open("w", encoding="utf-8") as fout:
+            for line in fin:
+                row = json.loads(line)
+                row["reward"] = 0.0
+                fout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        io_only = time.perf_counter() - start
+        cmd = [
+            sys.executable,
+            "-m",
+            "seekworld",
+            "score",
+            "--input",
+            str(src),
+            "--output",
+            str(dst),
+            "--reward",
+            variant,
+        ]
+        base = [sys.executable, "-c", "import seekworld.cli.main, seekworld.rewards.variants"]
+        start = time.perf_counter()
+        subprocess.run(base, check=True)
+        startup = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        return time.perf_counter() - start - startup, io_only
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -162,6 +204,11 @@ def main() -> None:
     sample = queries[: min(len(queries), 20_000)]
     print(f"{'length count alone, per-char unicodedata':<40}{old_length_rate(sample):>14,.0f}")
     print(f"{'length count alone, now':<40}{new_length_rate(sample):>14,.0f}")
+    cli, io_only = cli_ratio(queries[:20_000], labels[:20_000], args.variant)
+    print(
+        f"seekworld score on {min(len(queries), 20_000)} rows: {cli:.2f} s (interpreter start-up excluded); "
+        f"JSON read+write alone {io_only:.2f} s; ratio {cli / io_only:.1f}x (target <= ~2x)"
+    )
     print(
         f"target >= 50,000/s per core: cold {'met' if cold >= 50_000 else 'NOT met'}, "
         f"warm {'met' if warm >= 50_000 else 'NOT met'}"
