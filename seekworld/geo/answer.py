@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
+from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-class AnswerError(ValueError):
+class AnswerError(SeekworldError, ValueError):
     """The response has no single scorable `<answer>` block."""
 
 

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize, strip_type_words
@@ -22,7 +23,7 @@ from seekworld.geo.normalize import key, normalize, strip_type_words
 __all__ = ["GoldLabel", "LabelError", "format_label", "parse_label"]
 
 
-class LabelError(ValueError):
+class LabelError(SeekworldError, ValueError):
     """A gold label that cannot be read. The message says what is wrong with it."""
 
 
