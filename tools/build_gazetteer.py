@@ -773,6 +773,35 @@ def encode(table: dict) -> bytes:
 CHECK_COUNTRIES = ("GB", "FR", "ES", "IT", "NO", "ID", "IE")
 
 
+def keys_by_region(table: dict) -> dict[str, set[str]]:
+    """Region ID -> every lookup key (exact and type-stripped) that resolves to it."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for scope in ("region_keys", "region_keys_stripped"):
+        for keys in table.get(scope, {}).values():
+            for k, rid in keys.items():
+                found[rid].add(k)
+    return found
+
+
+def name_gains(before: dict, after: dict) -> Counter:
+    """Per country: how many regions resolve from at least one key they did not before."""
+    old, new = keys_by_region(before), keys_by_region(after)
+    return Counter(
+        after["regions"][rid]["country"]
+        for rid, keys in new.items()
+        if rid in after["regions"] and keys - old.get(rid, set())
+    )
+
+
+def report_gains(before: dict | None, after: dict) -> None:
+    if before is None:
+        return
+    gains = name_gains(before, after)
+    total = sum(gains.values())
+    print(f"regions that gained names since the previous table: {total} in {len(gains)} countries")
+    print("  " + ", ".join(f"{cc} {n}" for cc, n in sorted(gains.items(), key=lambda x: (-x[1], x[0]))))
+
+
 def report(table: dict, stats: Counter, out: Path, size: int) -> None:
     for cc in CHECK_COUNTRIES:
         listing = [f"{rid} {r['name']}" for rid, r in sorted(table["regions"].items()) if r["country"] == cc]
@@ -808,9 +837,11 @@ def main(argv: list[str] | None = None) -> int:
         args.cldr_dir, {key(n) for n in args.explain} | {strip_type_words(normalize(n)) for n in args.explain}
     )
     data = encode(table)
+    before = json.loads(gzip.decompress(args.out.read_bytes())) if args.out.exists() else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     report(table, stats, args.out, len(data))
+    report_gains(before, table)
     return 0
 
 

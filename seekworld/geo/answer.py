@@ -18,33 +18,81 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 
 from seekworld.errors import SeekworldError
+from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize
 
-__all__ = ["AnswerError", "ParsedAnswer", "extract_answer", "parse_answer"]
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "TOO_LONG",
+    "AnswerError",
+    "AnswerTooLong",
+    "ParsedAnswer",
+    "extract_answer",
+    "parse_answer",
+]
 
 
 class AnswerError(SeekworldError, ValueError):
-    """The response has no single `<answer>` block."""
+    """The response has no single scorable `<answer>` block."""
 
 
-_ANSWER_BLOCK = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
-_OPEN = re.compile(r"<answer>", re.I)
+class AnswerTooLong(AnswerError):
+    """The answer block is longer than MAX_ANSWER_CHARS: scored 0 without being parsed."""
+
+
+# An answer names a country and a region, perhaps with a gloss and a short clause of prose. Anything
+# longer is degenerate output (collapsing policies repeat themselves): it scores 0 in O(1) parsing
+# work, and is never cached.
+MAX_ANSWER_CHARS = 300
+TOO_LONG = "answer too long"
+
+# The leading "<" stays case-sensitive so `re` can skip to each "<" quickly.
+_TAG = re.compile(r"<(/?)((?i:think|answer))\s*>")
 
 
 def extract_answer(response: str) -> str:
-    """Content of the one `<answer>...</answer>` block. Raises AnswerError otherwise."""
-    blocks = _ANSWER_BLOCK.findall(response)
-    opens = len(_OPEN.findall(response))
-    if not blocks:
+    """Content of the one `<answer>...</answer>` block after the reasoning. Raises AnswerError.
+
+    The reasoning ends at the last `</think>`; `<answer>` blocks inside it never count. A `<think>`
+    that is never closed holds everything after it. Without think tags the whole response is read.
+    One pass over the tags: linear in the response.
+    """
+    think_open = think_close = -1
+    answers: list[tuple[int, bool, int]] = []  # (start, is_close, end) of answer tags
+    for m in _TAG.finditer(response):
+        closing, name = m[1] == "/", m[2].lower()
+        if name == "think":
+            if closing:
+                think_close = m.end()
+            elif think_open < 0:
+                think_open = m.start()
+        else:
+            answers.append((m.start(), closing, m.end()))
+    if think_close >= 0:
+        start = think_close
+    elif think_open >= 0:
+        start = len(response)  # unclosed reasoning: everything is inside it
+    else:
+        start = 0
+    after = [a for a in answers if a[0] >= start]
+    opens = [a for a in after if not a[1]]
+    if not opens:
+        if any(not a[1] for a in answers):
+            raise AnswerError("the only <answer> is inside <think>; the answer must follow </think>")
         raise AnswerError("no <answer>...</answer> block")
-    if len(blocks) > 1 or opens > 1:
-        raise AnswerError(f"{max(len(blocks), opens)} <answer> blocks; exactly one is scored")
-    return blocks[0]
+    if len(opens) > 1:
+        raise AnswerError(f"{len(opens)} <answer> blocks after </think>; exactly one is scored")
+    open_end = opens[0][2]
+    close = next((a for a in after if a[1] and a[0] >= open_end), None)
+    if close is None:
+        raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
+    if close[0] - open_end > MAX_ANSWER_CHARS:
+        raise AnswerTooLong(f"{TOO_LONG}: {close[0] - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
+    return response[open_end : close[0]]
 
 
 @dataclass(frozen=True)
@@ -95,6 +143,28 @@ _COORD = re.compile(
 )
 
 
+# Markup a person reads through: HTML tags, markdown emphasis/code marks, bullets and headings at the
+# start of a line, the `$` wrappers. Brackets of other shapes become round ones (a gloss).
+_HTML_TAG = re.compile(r"</?[a-z][a-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>", re.I)
+_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|[-+*•·>]|\d{1,2}[.)])[ \t]+", re.M)
+_MARKS = str.maketrans({"*": " ", "_": " ", "`": " ", "$": " ", "[": "(", "]": ")", "【": "(", "】": ")"})
+# "Country: Spain; Region: Andalusia": a `;` before a field label separates fields, not alternatives.
+_FIELD_SEMICOLON = re.compile(
+    r"[;|]\s*(?=(?:country|nation|region|province|state|prefecture|国家|國家|地区|地區|省份|省|州)\s*:)", re.I
+)
+# Sentence breaks: what follows is prose about the answer, not part of it (docs/accuracy-policy.md).
+_BREAK = re.compile(r"[.!?;:](?=\s|$)|[。！？；：]|\s[-–—]+\s|[–—]+")
+
+
+def _clean(text: str) -> str:
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    text = _LINE_MARK.sub("", text).translate(_MARKS)
+    if ";" in text or "|" in text:
+        text = _FIELD_SEMICOLON.sub(",", text)
+    return text
+
+
 def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
     """Pull one `lat, lon` pair out of the text (decimal degrees, optional N/S/E/W)."""
     for match in _COORD.finditer(text):
@@ -111,7 +181,7 @@ def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
     return None, text
 
 
-_GLOSS = re.compile(r"^(?P<head>[^()]*)\((?P<gloss>[^()]*)\)[\s.。]*$")
+_GLOSS = re.compile(r"^(?P<head>[^()]*)\((?P<gloss>[^()]*)\)[\s.。$]*$")
 
 
 def _split(content: str) -> list[str]:
@@ -221,7 +291,60 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
         reading.texts.append(country_text)
     if len(reading.places) > 1:
         reading.hedge = f"names {len(reading.places)} regions: {', '.join(sorted(reading.places))}"
+    elif reading.places:
+        # Parts that name nothing are ignored ("Guangdong, Shenzhen"), unless their words name
+        # another place ("Andalusia, near the border with Murcia"): that stays a hedge.
+        for part in reading.unknown:
+            others = _other_places(gaz, country, next(iter(reading.places)), part)
+            if others:
+                reading.hedge = f"{part!r} also names {', '.join(sorted(others))}"
+                break
     return reading
+
+
+def _unspaced(word: str) -> bool:
+    """A word of a script written without spaces (Han, kana, Hangul, Thai): names hide inside it."""
+    ch = word[0]
+    return "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\u0e00" <= ch <= "\u0e7f"
+
+
+_MAX_NAME_WORDS = 4
+_MAX_NAME_CHARS = 8  # in unspaced scripts
+
+
+def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
+    """Place and country IDs whose names occur in free text (whole words; substrings in unspaced
+    scripts). Linear in the text: at most 4-word and 8-character windows. Latin keys shorter than
+    4 letters (postal codes, "in", "or") are not looked for in prose."""
+    regions = gaz.region_keys.get(country_id, {})
+    stripped = gaz.region_keys_stripped.get(country_id, {})
+    tables = (regions, stripped, gaz.country_keys)
+    found: set[str] = set()
+
+    def look(k: str) -> None:
+        for table in tables:
+            hit = table.get(k)
+            if hit is not None:
+                found.add(gaz.territories.get(hit, hit))
+
+    words = normalize(text).split()
+    for i, word in enumerate(words):
+        k = ""
+        for nxt in words[i : i + _MAX_NAME_WORDS]:
+            k += nxt
+            if len(k) >= 4 or not k.isascii():
+                look(k)
+        if not word.isascii() and _unspaced(word):
+            for a in range(len(word)):
+                for b in range(a + 2, min(a + _MAX_NAME_CHARS, len(word)) + 1):
+                    look(word[a:b])
+    return found
+
+
+def _other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> set[str]:
+    """Places and countries named in `text` other than the answer's own place and country."""
+    allowed = {country_id, place_id, gaz.place_country(place_id), *gaz.dependents.get(country_id, ())}
+    return _mentions(gaz, country_id, text) - allowed
 
 
 def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
@@ -254,10 +377,44 @@ def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
     return None
 
 
-@lru_cache(maxsize=65536)
+_MAX_HEADS = 8  # sentence breaks tried, so an answer full of breaks costs a bounded number of parses
+
+
+# A ParsedAnswer shares its text with the key; its other fields are a few short strings.
+@byte_bounded_cache(max_bytes=32 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda _: 800)
 def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
     text = content if content.isascii() else unicodedata.normalize("NFKC", content)
-    coordinates, text = _coordinates(text)
+    coordinates, text = _coordinates(_clean(text))
+    answer = _parse_text(content, text, coordinates, gaz)
+    if answer.resolved:
+        return answer
+    # Trailing prose after a sentence break ("Spain, Andalusia: the olive groves give it away"):
+    # the text before the break is the answer, if it resolves and the prose names no other place.
+    # The same rule holds when the whole text read as a hedge ("Andalusia; the soil is dry"): a
+    # hedge needs a second place, in the answer or in the prose.
+    for n, brk in enumerate(_BREAK.finditer(text)):
+        if n >= _MAX_HEADS:
+            break
+        head = _parse_text(content, text[: brk.start()], coordinates, gaz)
+        if head.hedge:
+            return head
+        if head.resolved:
+            assert head.country_id is not None and head.place_id is not None
+            others = _other_places(gaz, head.country_id, head.place_id, text[brk.end() :])
+            if others:
+                return replace(
+                    head,
+                    place_id=None,
+                    hedge=True,
+                    error=f"hedged answer: the prose also names {', '.join(sorted(others))}",
+                )
+            return head
+    return answer
+
+
+def _parse_text(
+    content: str, text: str, coordinates: tuple[float, float] | None, gaz: Gazetteer
+) -> ParsedAnswer:
     parts = _split(text)
     if not parts:
         return ParsedAnswer(
@@ -309,5 +466,12 @@ def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
 
 
 def parse_answer(content: str, gazetteer: Gazetteer | None = None) -> ParsedAnswer:
-    """Resolve the content of an `<answer>` block. Pure; cached on the content string."""
+    """Resolve the content of an `<answer>` block. Pure; cached on the content string.
+
+    Content longer than MAX_ANSWER_CHARS is not parsed: it resolves to nothing, error "answer too long".
+    """
+    if len(content) > MAX_ANSWER_CHARS:
+        return ParsedAnswer(
+            content, error=f"{TOO_LONG}: {len(content)} characters, the cap is {MAX_ANSWER_CHARS}"
+        )
     return _parse_cached(content, gazetteer or load_gazetteer())

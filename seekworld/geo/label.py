@@ -13,10 +13,10 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from seekworld.errors import SeekworldError
+from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize, strip_type_words
 
@@ -78,7 +78,8 @@ def _freeze(d: dict) -> tuple:
         raise LabelError(f"label object is not JSON-serialisable: {exc}") from None
 
 
-@lru_cache(maxsize=65536)
+# Labels repeat (16 samples per prompt); a long label is parsed each time and never held.
+@byte_bounded_cache(max_bytes=32 << 20, max_key_chars=4096)
 def _parse_string(text: str, gazetteer: Gazetteer | None) -> GoldLabel:
     stripped = text.strip()
     if stripped.startswith("{"):
@@ -102,7 +103,7 @@ def _parse_string(text: str, gazetteer: Gazetteer | None) -> GoldLabel:
     return _build(countries, regions, {}, gazetteer)
 
 
-@lru_cache(maxsize=65536)
+@byte_bounded_cache(max_bytes=32 << 20, max_key_chars=4096)
 def _parse_dict(items: tuple, gazetteer: Gazetteer | None) -> GoldLabel:
     obj = {k: json.loads(v) for k, v in items}
     if "label" in obj and "country" not in obj:

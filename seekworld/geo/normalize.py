@@ -18,6 +18,8 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
+from seekworld.geo.cache import byte_bounded_cache
+
 __all__ = ["key", "normalize", "strip_type_words"]
 
 # Letters with no Unicode decomposition that speakers still write without the mark.
@@ -35,6 +37,35 @@ def _t2s_table() -> dict[int, str]:
     return {ord(k): v for k, v in mapping.items()}
 
 
+def _sub_pattern(
+    mapping: dict[int, str | None],
+) -> tuple[re.Pattern[str], dict[str, str], dict[int, str | None]]:
+    """`text.translate(mapping)` as a regex substitution: `translate` looks up every character of a
+    non-ASCII string in the dict; the regex (a bitmap over the Basic Multilingual Plane) visits only
+    the characters that change. Text with characters past U+FFFF uses `translate`."""
+    body = "".join(f"\\u{c:04x}" for c in sorted(mapping) if c < 0x10000)
+    return re.compile(f"[{body}]"), {chr(c): v or "" for c, v in mapping.items()}, mapping
+
+
+@lru_cache(maxsize=1)
+def _t2s_sub() -> tuple[re.Pattern[str], dict[str, str], dict[int, str | None]]:
+    return _sub_pattern(dict(_t2s_table()))
+
+
+@lru_cache(maxsize=1)
+def _folds_sub() -> tuple[re.Pattern[str], dict[str, str], dict[int, str | None]]:
+    return _sub_pattern({**_LETTER_FOLDS, **_APOSTROPHES})
+
+
+def _translate(
+    text: str, sub: tuple[re.Pattern[str], dict[str, str], dict[int, str | None]], astral: bool
+) -> str:
+    pattern, table, mapping = sub
+    if astral:
+        return text.translate(mapping)
+    return pattern.sub(lambda m: table[m[0]], text) if pattern.search(text) else text
+
+
 def _is_separator(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PSZC"
 
@@ -43,9 +74,7 @@ def _is_separator(ch: str) -> bool:
 _ASCII_SEP = re.compile(r"[^a-z0-9]+")
 
 
-def _strip_marks(text: str) -> str:
-    """Drop combining marks that follow a Latin/Greek/Cyrillic letter, or no letter at all (a mark
-    after a space or punctuation means nothing); keep the rest (kana dakuten, Indic vowel signs)."""
+def _strip_marks_slow(text: str) -> str:
     out: list[str] = []
     drop_marks = True
     for ch in unicodedata.normalize("NFD", text):
@@ -58,19 +87,73 @@ def _strip_marks(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-@lru_cache(maxsize=65536)
+def _bmp_class(test) -> re.Pattern[str]:
+    """A regex matching runs of Basic Multilingual Plane characters for which `test` holds (`re`
+    checks such a class with a bitmap; classes reaching past U+FFFF are checked range by range)."""
+    ranges: list[list[int]] = []
+    for cp in range(0x10000):
+        if test(chr(cp)):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    body = "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in ranges)
+    return re.compile(f"[{body}]+")
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return _bmp_class(unicodedata.combining), _bmp_class(_is_separator)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _strip_marks(text: str, astral: bool) -> str:
+    """Drop combining marks that follow a Latin/Greek/Cyrillic letter, or no letter at all (a mark
+    after a space or punctuation means nothing); keep the rest (kana dakuten, Indic vowel signs).
+
+    Only the runs of marks are visited (a regex finds them); text beyond U+FFFF takes the
+    character-by-character path."""
+    if astral:
+        return _strip_marks_slow(text)
+    nfd = unicodedata.normalize("NFD", text)
+    out: list[str] = []
+    last = 0
+    for run in _patterns()[0].finditer(nfd):
+        at = run.start()
+        base = nfd[at - 1] if at else " "
+        if _is_separator(base) or unicodedata.name(base, "").startswith(_FOLD_SCRIPTS):
+            out.append(nfd[last:at])
+            last = run.end()
+    if not out:
+        return unicodedata.normalize("NFC", nfd)
+    out.append(nfd[last:])
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _separators_to_spaces(text: str, astral: bool) -> str:
+    if astral:
+        return "".join(" " if _is_separator(ch) else ch for ch in text)
+    return _patterns()[1].sub(" ", text)
+
+
+# Answers are capped at a few hundred characters; longer texts (labels, prose) are not cached.
+@byte_bounded_cache(max_bytes=16 << 20, max_key_chars=320)
 def normalize(text: str) -> str:
     """Normalise a place name or answer fragment to lower-case words separated by single spaces."""
     if text.isascii():
         text = text.lower().replace("'", "").replace("`", "").replace("&", " and ")
         return " ".join(_ASCII_SEP.sub(" ", text).split())
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_t2s_table()).casefold()
-    text = _strip_marks(text).translate(_LETTER_FOLDS).translate(_APOSTROPHES)
+    astral = _ASTRAL.search(text) is not None
+    text = _translate(text, _t2s_sub(), astral).casefold()
+    astral = astral or _ASTRAL.search(text) is not None  # a simplified form past U+FFFF
+    text = _translate(_strip_marks(text, astral), _folds_sub(), astral)
     # casefold and mark stripping can leave forms that NFKC or casefold would change again;
     # one more round of each makes the function idempotent.
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(" " if _is_separator(ch) else ch for ch in text.replace("&", " and "))
+    text = _separators_to_spaces(text.replace("&", " and "), astral)
     return " ".join(text.split())
 
 
@@ -102,8 +185,13 @@ _TYPE_WORDS = frozenset(
     district capital city federal freistaat
     kraj zupanija megye judet judetul lan fylke maakunta amt oblys il
     область краи республика округ автономныи автономная автономнои
+    περιφερεια νομος
+    محافظة ولاية منطقة إقليم اقليم مقاطعة جهة إمارة امارة استان
+    מחוז
     """.split()
 )
+# Type words written before the name without a space (Thai: จังหวัด "province"), applied to the key.
+_UNSPACED_PREFIXES = ("จังหวัด",)
 # Connectors left dangling after a leading type word: "state of", "provincia di", "comunidad de".
 _CONNECTORS = frozenset("of de di del della do da du des la le el the".split())
 
@@ -121,7 +209,7 @@ _CJK_SUFFIXES = tuple(
 )
 
 
-@lru_cache(maxsize=65536)
+@byte_bounded_cache(max_bytes=8 << 20, max_key_chars=320)
 def strip_type_words(normalized: str) -> str:
     """Remove region-type words from a normalised name: 'sichuan sheng' -> 'sichuan',
     'state of mexico' -> 'mexico', '广东省' -> '广东'. Returns the key form (no spaces).
@@ -137,6 +225,9 @@ def strip_type_words(normalized: str) -> str:
     while len(words) > 1 and words[-1] in _CONNECTORS:
         words.pop()
     joined = "".join(words)
+    for prefix in _UNSPACED_PREFIXES:
+        if joined.startswith(prefix) and len(joined) - len(prefix) >= 2:
+            joined = joined[len(prefix) :]
     for suffix in _CJK_SUFFIXES:
         if joined.endswith(suffix) and len(joined) - len(suffix) >= 2:
             return joined[: -len(suffix)]

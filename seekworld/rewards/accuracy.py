@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seekworld.geo.answer import AnswerError, ParsedAnswer, extract_answer, parse_answer
+from seekworld.geo.answer import TOO_LONG, AnswerError, ParsedAnswer, extract_answer, parse_answer
 from seekworld.geo.label import GoldLabel
 from seekworld.geo.normalize import key, normalize, strip_type_words
 
@@ -24,6 +24,11 @@ class AccuracyResult:
     country_ok: bool = False
     region_ok: bool = False
     reason: str | None = None  # why the score is not 1
+
+    @property
+    def too_long(self) -> bool:
+        """The answer was over the length cap (scored 0 unparsed; logged as `answer_too_long`)."""
+        return self.reason is not None and self.reason.startswith(TOO_LONG)
 
 
 def _country_ok(answer: ParsedAnswer, gold: GoldLabel) -> bool:

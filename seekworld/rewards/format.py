@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["compute_score", "think_content"]
 
-_SHAPE = re.compile(r"\A\s*<think>(.*?)</think>\s*<answer>(.*?)</answer>\s*\Z", re.S)
 _TAGS = ("<think>", "</think>", "<answer>", "</answer>")
 
 
 def compute_score(response: str) -> float:
     """1.0 when the response is exactly one non-empty think block followed by one non-empty
-    answer block (whitespace around them allowed), else 0.0."""
-    match = _SHAPE.match(response)
-    if match is None or not match[1].strip() or not match[2].strip():
+    answer block (whitespace around them allowed), else 0.0. Counts and finds only (C speed)."""
+    if any(response.count(tag) != 1 for tag in _TAGS):
         return 0.0
-    return 1.0 if all(response.count(tag) == 1 for tag in _TAGS) else 0.0
+    think, think_end, answer, answer_end = (response.index(tag) for tag in _TAGS)
+    if not think < think_end < answer < answer_end:
+        return 0.0
+    outside = (response[:think], response[think_end + 8 : answer], response[answer_end + 9 :])
+    inside = (response[think + 7 : think_end], response[answer + 8 : answer_end])
+    if any(part.strip() for part in outside) or not all(part.strip() for part in inside):
+        return 0.0
+    return 1.0
 
 
 def think_content(response: str) -> str | None:

@@ -56,7 +56,7 @@ def _format(response: str, gold: GoldLabel, options: RewardOptions) -> Component
 
 def _accuracy(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
     result = accuracy.check(response, gold, options.country_credit)
-    return ComponentScore(result.score, detail=result)
+    return ComponentScore(result.score, (("answer_too_long", float(result.too_long)),), detail=result)
 
 
 def _length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
@@ -80,7 +80,12 @@ class Component:
 COMPONENTS: Registry[Component] = Registry("reward component")
 for _component in (
     Component("format", _format, "<think> then <answer>, once each"),
-    Component("accuracy", _accuracy, "country and first-level region both right"),
+    Component(
+        "accuracy",
+        _accuracy,
+        "country and first-level region both right",
+        (("answer_too_long", 0.0),),
+    ),
     Component("length", _length, "0.001 per reasoning character, capped at 1"),
     Component(
         "distance",

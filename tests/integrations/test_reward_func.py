@@ -62,7 +62,7 @@ def test_upstream_fetch_via_func(executor):
     assert out == {
         "rewards": [1.5],
         "scores": [1.0],
-        "extra_logs": {"format": [1.0], "accuracy": [1.0], "label_error": [0.0]},
+        "extra_logs": {"format": [1.0], "accuracy": [1.0], "answer_too_long": [0.0], "label_error": [0.0]},
     }
 
 
@@ -71,7 +71,7 @@ def test_configured_by_environment(executor, tmp_path):
         SEEKWORLD_REWARD="rule+length", SEEKWORLD_WEIGHTS="accuracy=2", SEEKWORLD_LOG_DIR=str(tmp_path)
     )
     (out,) = asyncio.run(ex._fetch_rewards_via_func([QUERY], [PROMPT], [LABEL]))
-    assert set(out["extra_logs"]) == {"format", "accuracy", "length", "label_error"}
+    assert set(out["extra_logs"]) == {"format", "accuracy", "length", "answer_too_long", "label_error"}
     assert out["rewards"][0] == pytest.approx(0.5 + 2.0 + out["extra_logs"]["length"][0])
     (audit,) = tmp_path.glob("audit-*.jsonl")
     assert json.loads(audit.read_text())["label"] == LABEL
@@ -110,5 +110,5 @@ def test_many_threads_at_once(executor):
     results = [r[0] for r in asyncio.run(run())]
     assert [r["rewards"][0] > 0 for r in results] == [True, True, False] * 100
     assert {tuple(r["extra_logs"]) for r in results} == {
-        ("format", "accuracy", "distance", "distance_km", "label_error")
+        ("format", "accuracy", "distance", "answer_too_long", "distance_km", "label_error")
     }

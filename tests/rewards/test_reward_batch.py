@@ -33,6 +33,7 @@ def test_rule_batch_shape_and_values():
     assert out["extra_logs"] == {
         "format": [1.0, 1.0, 0.0],
         "accuracy": [1.0, 0.0, 0.0],
+        "answer_too_long": [0.0, 0.0, 0.0],
         "label_error": [0.0, 0.0, 0.0],
     }
 
@@ -70,7 +71,7 @@ def test_empty_batch():
     assert out == {
         "rewards": [],
         "scores": [],
-        "extra_logs": {"format": [], "accuracy": [], "label_error": []},
+        "extra_logs": {"format": [], "accuracy": [], "answer_too_long": [], "label_error": []},
     }
 
 

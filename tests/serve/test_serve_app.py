@@ -30,7 +30,7 @@ def test_get_reward(client):
     assert r.get_json() == {
         "rewards": [1.5],
         "scores": [1.0],
-        "extra_logs": {"format": [1.0], "accuracy": [1.0], "label_error": [0.0]},
+        "extra_logs": {"format": [1.0], "accuracy": [1.0], "answer_too_long": [0.0], "label_error": [0.0]},
     }
 
 

@@ -1,0 +1,219 @@
+"""Responses scored per second on one core through the whole scoring core (no I/O).
+
+    python benchmarks/bench_scoring.py [--n 100000] [--variant rule+length]
+
+What is timed: `score_samples` (cut the response out of the chat-templated query, then every
+component of the variant: format, accuracy, length ...), as the reward server and reward file run it.
+
+Workload: every response is distinct and shares no repeated substring with the others beyond
+single words: the reasoning is random pseudo-words (Latin, Cyrillic, Han, Hangul syllables), the
+answer a (country, region) drawn from the gazetteer's own names in 12 languages, written in one of
+several shapes (comma, region first, `$...$`, field labels, a gloss, trailing prose). Labels repeat
+8 times, as a prompt's samples do in RL. Two passes:
+- cold: caches cleared, every response seen for the first time (the worst case);
+- warm: the same responses again (what repeated answers in a group cost).
+Also prints the old per-character length count for comparison (same run). Target: >= 50,000/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import string
+import time
+import unicodedata
+
+LANGS = ("en", "local", "zh", "fr", "it", "de", "ja", "ko", "ru", "es", "pt", "ar")
+SHAPES = (
+    "{c}, {r}",
+    "${c},{r}$",
+    "{r}, {c}",
+    "Country: {c}\nRegion: {r}",
+    "{c}, {r} ({r2})",
+    "{c}, {r}: {prose}",
+    "**{c}**, **{r}**",
+)
+PROMPT = (
+    "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Where?<|im_end|>\n<|im_start|>assistant\n"
+)
+ALPHABETS = (
+    string.ascii_lowercase,
+    "абвгдежзиклмнопрстуфхцчшщыэюя",
+    "".join(chr(c) for c in range(0x4E00, 0x4E00 + 3000)),
+    "".join(chr(c) for c in range(0xAC00, 0xAC00 + 2000)),
+)
+
+
+def _word(rng: random.Random) -> str:
+    alphabet = ALPHABETS[rng.randrange(len(ALPHABETS))]
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 9)))
+
+
+def _reasoning(rng: random.Random) -> str:
+    words = [_word(rng) for _ in range(rng.randint(40, 120))]
+    for i in range(8, len(words), 9):
+        words[i] += rng.choice(",.;:!?，。")
+    return " ".join(words)
+
+
+def build(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """n distinct chat-templated queries and their labels."""
+    from seekworld.geo.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer()
+    rng = random.Random(seed)
+    region_ids = sorted(gaz.regions)
+    queries: list[str] = []
+    labels: list[str] = []
+    seen: set[str] = set()
+    label = ""
+    while len(queries) < n:
+        rid = region_ids[rng.randrange(len(region_ids))]
+        region, country = gaz.regions[rid], gaz.countries.get(gaz.regions[rid]["country"])
+        if country is None:
+            continue
+        if len(queries) % 8 == 0:
+            label = f"${country['name']},{region['name']}$"
+        lang, lang2 = rng.choice(LANGS), rng.choice(LANGS)
+        c = country["names"].get(lang) or country["name"]
+        r = region["names"].get(lang) or region["name"]
+        r2 = region["names"].get(lang2) or region["name"]
+        answer = rng.choice(SHAPES).format(c=c, r=r, r2=r2, prose=f"{_word(rng)} {_word(rng)}")
+        response = f"<think>{_reasoning(rng)}</think>\n<answer>{answer}</answer>"
+        if response in seen:
+            continue
+        seen.add(response)
+        queries.append(PROMPT + response + "<|im_end|>")
+        labels.append(label)
+    return queries, labels
+
+
+def clear_caches() -> None:
+    from seekworld.geo import answer, label, normalize
+
+    for fn in (
+        answer._parse_cached,
+        label._parse_string,
+        label._parse_dict,
+        normalize.normalize,
+        normalize.strip_type_words,
+    ):
+        fn.cache_clear()
+
+
+def rate(queries: list[str], labels: list[str], variant: str) -> float:
+    from seekworld.rewards.batch import score_samples
+    from seekworld.rewards.variants import RewardConfig
+
+    config = RewardConfig.from_variant(variant)
+    prompts = [PROMPT] * len(queries)
+    start = time.perf_counter()
+    for i in range(0, len(queries), 256):  # upstream sends batches
+        score_samples(queries[i : i + 256], prompts[i : i + 256], labels[i : i + 256], config, strict=True)
+    return len(queries) / (time.perf_counter() - start)
+
+
+def old_length_rate(queries: list[str]) -> float:
+    """The per-character `unicodedata` count this benchmark replaced, on the same reasoning."""
+    punct = frozenset(string.punctuation)
+    start = time.perf_counter()
+    for q in queries:
+        think = q[q.index("<think>") + 7 : q.index("</think>")]
+        sum(
+            1
+            for ch in think
+            if not ch.isspace() and ch not in punct and not unicodedata.category(ch).startswith("P")
+        )
+    return len(queries) / (time.perf_counter() - start)
+
+
+def new_length_rate(queries: list[str]) -> float:
+    from seekworld.rewards.length import count_reasoning_chars
+
+    start = time.perf_counter()
+    for q in queries:
+        count_reasoning_chars(q[q.index("<think>") + 7 : q.index("</think>")])
+    return len(queries) / (time.perf_counter() - start)
+
+
+def cli_ratio(queries: list[str], labels: list[str], variant: str) -> tuple[float, float]:
+    """Seconds for `seekworld score` on a JSONL file of these responses, and for reading, parsing,
+    re-serialising and writing the same file with nothing else (the I/O floor)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with src.open("w", encoding="utf-8") as f:
+            for q, lab in zip(queries, labels, strict=True):
+                f.write(json.dumps({"response": q[len(PROMPT) :], "label": lab}, ensure_ascii=False) + "\n")
+        start = time.perf_counter()
+        with src.open(encoding="utf-8") as fin, dst.open("w", encoding="utf-8") as fout:
+            for line in fin:
+                row = json.loads(line)
+                row["reward"] = 0.0
+                fout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        io_only = time.perf_counter() - start
+        cmd = [
+            sys.executable,
+            "-m",
+            "seekworld",
+            "score",
+            "--input",
+            str(src),
+            "--output",
+            str(dst),
+            "--reward",
+            variant,
+        ]
+        base = [sys.executable, "-c", "import seekworld.cli.main, seekworld.rewards.variants"]
+        start = time.perf_counter()
+        subprocess.run(base, check=True)
+        startup = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        return time.perf_counter() - start - startup, io_only
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--variant", default="rule+length")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+
+    queries, labels = build(args.n, seed=1)
+    warmup_q, warmup_l = build(2000, seed=2)
+    rate(warmup_q, warmup_l, args.variant)  # imports, regex compilation, the length tables
+
+    clear_caches()
+    cold = rate(queries, labels, args.variant)
+    warm = rate(queries, labels, args.variant)
+    mean_len = sum(map(len, queries)) / len(queries) - len(PROMPT)
+    print(f"variant {args.variant}; {args.n} distinct responses, mean {mean_len:.0f} characters")
+    print(f"{'pass':<40}{'responses/s':>14}")
+    print(f"{'cold (caches cleared, all new)':<40}{cold:>14,.0f}")
+    print(f"{'warm (the same responses again)':<40}{warm:>14,.0f}")
+    sample = queries[: min(len(queries), 20_000)]
+    print(f"{'length count alone, per-char unicodedata':<40}{old_length_rate(sample):>14,.0f}")
+    print(f"{'length count alone, now':<40}{new_length_rate(sample):>14,.0f}")
+    cli, io_only = cli_ratio(queries[:20_000], labels[:20_000], args.variant)
+    print(
+        f"seekworld score on {min(len(queries), 20_000)} rows: {cli:.2f} s (interpreter start-up excluded); "
+        f"JSON read+write alone {io_only:.2f} s; ratio {cli / io_only:.1f}x (target <= ~2x)"
+    )
+    print(
+        f"target >= 50,000/s per core: cold {'met' if cold >= 50_000 else 'NOT met'}, "
+        f"warm {'met' if warm >= 50_000 else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""A memo for pure functions of strings, bounded by bytes instead of entries.
+
+`functools.lru_cache(maxsize=N)` bounds the number of entries, so N distinct 1 MB inputs hold N MB.
+Here the total size of the cached keys and values is bounded, inputs longer than `max_key_chars`
+are never cached (they are computed and forgotten), and the oldest entries go first when the
+budget is exceeded. Reads take no lock (dict reads are atomic under the GIL); inserts do.
+
+    @byte_bounded_cache(max_bytes=16 << 20, max_key_chars=256)
+    def normalize(text: str) -> str: ...
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import Any, TypeVar
+
+__all__ = ["byte_bounded_cache", "size_of"]
+
+T = TypeVar("T")
+
+# Per-entry overhead of a dict slot plus the tuple key, roughly (CPython 3.11-3.13).
+_ENTRY_OVERHEAD = 120
+
+
+def size_of(value: Any) -> int:
+    """Bytes a cached value holds: exact for strings, a shallow estimate for other objects."""
+    if isinstance(value, str):
+        return sys.getsizeof(value)
+    if isinstance(value, (tuple, frozenset, list)):
+        return sys.getsizeof(value) + sum(size_of(v) for v in value)
+    slots = getattr(value, "__dict__", None)
+    if slots is not None:
+        return sys.getsizeof(value) + sum(size_of(v) for v in slots.values())
+    return sys.getsizeof(value)
+
+
+def _key_chars(args: tuple) -> int:
+    first = args[0]
+    if isinstance(first, str):
+        return len(first)
+    return sum(len(x) if isinstance(x, str) else len(str(x)) for x in first)
+
+
+def byte_bounded_cache(
+    max_bytes: int, max_key_chars: int, value_size: Callable[[Any], int] = size_of
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Memoise `fn(text, *hashable)`; `text` is a string or a tuple of strings."""
+
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        store: dict[tuple, T] = {}
+        sizes: dict[tuple, int] = {}
+        lock = threading.Lock()
+        state = {"bytes": 0, "hits": 0, "misses": 0}
+
+        def wrapper(*args: Any) -> T:
+            try:
+                value = store[args]
+            except KeyError:
+                pass
+            except TypeError:  # unhashable: compute
+                return fn(*args)
+            else:
+                state["hits"] += 1
+                return value
+            value = fn(*args)
+            if _key_chars(args) > max_key_chars:
+                return value
+            cost = _ENTRY_OVERHEAD + sum(size_of(a) for a in args if isinstance(a, (str, tuple)))
+            cost += value_size(value)  # an estimate for objects: keep it cheap, it runs on every miss
+            with lock:
+                state["misses"] += 1
+                if args not in store:
+                    store[args] = value
+                    sizes[args] = cost
+                    state["bytes"] += cost
+                while state["bytes"] > max_bytes and store:
+                    oldest = next(iter(store))
+                    del store[oldest]
+                    state["bytes"] -= sizes.pop(oldest)
+            return value
+
+        def cache_clear() -> None:
+            with lock:
+                store.clear()
+                sizes.clear()
+                state.update(bytes=0, hits=0, misses=0)
+
+        def cache_info() -> dict[str, int]:
+            return {"entries": len(store), "max_bytes": max_bytes, **state}
+
+        wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
+        wrapper.cache_info = cache_info  # type: ignore[attr-defined]
+        return update_wrapper(wrapper, fn)
+
+    return decorate

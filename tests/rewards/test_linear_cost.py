@@ -1,0 +1,125 @@
+"""Degenerate output costs linear time and bounded memory.
+
+Timings are compared as ratios inside one run (16x more text may cost at most ~4x more per byte),
+never against absolute numbers: a quadratic path costs 16x more per byte and fails.
+"""
+
+import time
+
+import pytest
+
+from seekworld.geo import answer, label, normalize
+from seekworld.geo.cache import byte_bounded_cache
+from seekworld.rewards.length import count_reasoning_chars
+from seekworld.rewards.response import TEMPLATES, extract_response
+from seekworld.rewards.variants import RewardConfig, score_response
+
+CONFIG = RewardConfig.from_variant("rule+length")
+
+
+def _seconds(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _per_byte(make, sizes=(1 << 10, 1 << 14, 1 << 18)) -> list[float]:
+    costs = []
+    for size in sizes:
+        text = make(size)
+        runs = max(1, (1 << 18) // size)  # the same number of bytes at every size
+        costs.append(
+            _seconds(
+                lambda text=text, runs=runs: [
+                    score_response(text, "$spain,andalusia$", CONFIG) for _ in range(runs)
+                ]
+            )
+            / (runs * size)
+        )
+    return costs
+
+
+def _words(n: int) -> str:
+    # a collapsing policy repeating itself, in two scripts
+    return ("Spain, Andalusia or perhaps 西班牙 安达卢西亚 " * (n // 30 + 1))[:n]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda n: f"<think>x</think><answer>{_words(n)}</answer>", id="long-answer"),
+        pytest.param(
+            lambda n: f"<think>{_words(n)}</think><answer>Spain, Andalusia</answer>", id="long-reasoning"
+        ),
+        pytest.param(lambda n: "<answer>" * (n // 8), id="open-tags"),
+        pytest.param(lambda n: "<think>" + "</think><answer>x</answer>" * (n // 26), id="many-blocks"),
+    ],
+)
+def test_scoring_cost_grows_linearly(make):
+    small, mid, large = _per_byte(make)
+    # linear: per-byte cost flat; allow 4x for noise and cache effects (quadratic would be 16x)
+    assert large / mid < 4.0, (small, mid, large)
+    assert mid / small < 4.0, (small, mid, large)
+
+
+def test_end_token_strip_is_linear():
+    qwen = TEMPLATES.get("qwen")
+
+    def cost(n: int) -> float:
+        query = "<|im_start|>assistant\nok" + "<|im_end|>\n" * n
+        return _seconds(lambda: extract_response(query, template=qwen)) / n
+
+    assert extract_response("<|im_start|>assistant\nok" + "<|im_end|> " * 1000, template=qwen) == "ok"
+    assert cost(100_000) / cost(10_000) < 4.0
+
+
+def test_long_strings_are_never_cached():
+    for fn in (normalize.normalize, answer._parse_cached, label._parse_string):
+        fn.cache_clear()
+    big = "Spain Andalusia " * 20_000
+    normalize.normalize(big)
+    answer.parse_answer(big)
+    score_response("<think>x</think><answer>a</answer>", "$spain," + "andalusia/" * 2000 + "$", CONFIG)
+    for fn in (normalize.normalize, answer._parse_cached, label._parse_string):
+        assert fn.cache_info()["bytes"] < 64_000, fn  # the 320 KB inputs were not kept
+
+
+def test_cache_is_bounded_by_bytes():
+    @byte_bounded_cache(max_bytes=100_000, max_key_chars=1000)
+    def echo(text: str) -> str:
+        return text.upper()
+
+    for i in range(10_000):
+        echo(f"{i:05d}" * 100)  # 500 characters each, all distinct
+    info = echo.cache_info()
+    assert info["bytes"] <= 100_000 and 0 < info["entries"] < 100
+    assert echo("a" * 2000) == "A" * 2000  # over max_key_chars: computed, not kept
+    assert echo.cache_info()["entries"] == info["entries"]
+    assert echo("00001" * 100) == "00001" * 100  # recomputed after eviction, still right
+
+
+def test_length_count_matches_unicode_categories():
+    import string
+    import unicodedata
+
+    def by_category(text: str) -> int:
+        return sum(
+            1
+            for ch in text
+            if not ch.isspace()
+            and ch not in string.punctuation
+            and not unicodedata.category(ch).startswith("P")
+        )
+
+    samples = [
+        "The road, the signs — and 广东话。 ¿Qué? «x» ‘a’ ... $ ^ + = | ~ ` < >",
+        "مرحبا، كيف الحال؟ ١٢٣",
+        "Ελλάδα· Κρήτη; ข้อความภาษาไทย ฯ ๆ",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐄀 𖩮 😀",  # astral letters, punctuation and symbols
+        "",
+    ]
+    for text in samples:
+        assert count_reasoning_chars(text) == by_category(text), text
