@@ -57,6 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     j.add_argument("--judge-concurrency", type=int, default=32, help="judge calls in flight per worker")
     j.add_argument("--judge-max-tokens", type=int, default=8)
     j.add_argument("--judge-budget", type=float, default=90.0, help="seconds for a whole request's judging")
+    p.add_argument("--protocol", choices=("openrlhf", "lmm-r1"), default="openrlhf",
+                   help="reply: openrlhf (extra_logs nested) or lmm-r1 (flat: each log a top-level list)")
+    p.add_argument("--dataset", default=None, help="lmm-r1 training JSONL: look empty labels up by prompt")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     p.add_argument(
         "--access-log", action="store_true", help="log every request (off: URLs may hold the token)"
@@ -65,6 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seekworld.serve.lmm_r1 import LabelLookupError
     from seekworld.serve.runner import ServerOptions, serve
     from seekworld.serve.service import ServiceConfig
 
@@ -104,5 +108,11 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         log_level=args.log_level,
         access_log=args.access_log,
+        protocol=args.protocol,
+        dataset=args.dataset,
     )
-    return serve(config, options)
+    try:
+        return serve(config, options)
+    except LabelLookupError as exc:  # --dataset unreadable or malformed: refused before binding
+        print(f"seekworld serve: {exc}", file=sys.stderr)
+        return 2

@@ -39,6 +39,8 @@ class ServerOptions:
     log_level: str = "info"
     access_log: bool = False  # 4,096 lines per training step, and URLs may carry the token
     backlog: int = 2048  # a rollout burst opens thousands of connections at once
+    protocol: str = "openrlhf"  # or "lmm-r1" (flat reply)
+    dataset: str | None = None  # lmm-r1 training JSONL: empty labels are looked up by prompt
 
 
 def _bind(host: str, port: int) -> str:
@@ -100,8 +102,11 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
     # Warm imports in the master; forked workers share them (copy-on-write).
     from seekworld.geo.gazetteer import load_gazetteer
     from seekworld.serve import app as app_module
+    from seekworld.serve.lmm_r1 import PromptLabels
 
     load_gazetteer()
+    # Read once in the master (a bad file stops the start, not a request); workers share it.
+    labels = PromptLabels.from_jsonl(options.dataset) if options.dataset else None
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -110,7 +115,13 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return app_module.create_app(config, token=options.token, max_body_bytes=options.max_body_bytes)
+            return app_module.create_app(
+                config,
+                token=options.token,
+                max_body_bytes=options.max_body_bytes,
+                protocol=options.protocol,
+                prompt_labels=labels,
+            )
 
     try:
         _App(prog="seekworld serve").run()
