@@ -6,6 +6,7 @@
 A section is everything under a `## ` heading that starts with the given word(s) ("Quickstart"
 matches "## Quickstart (CPU, sample data)"), up to the next `## ` heading. Its bash blocks are
 emitted in order, unchanged, except:
+- each section starts outside any virtual environment, as a reader's new terminal would;
 - a command whose last line ends in `# gpu` needs a GPU: it is printed as a comment, not run;
 - a command sent to the background (`cmd &`) is stopped, by its PID, when the section ends.
 
@@ -95,7 +96,8 @@ def to_script(markdown: str, heading: str) -> str:
                 out.append("_readme_bg+=($!)")
     # Stop what the section sent to the background, by PID (only those).
     out.append('for _pid in "${_readme_bg[@]}"; do kill "$_pid" 2>/dev/null || true; done; _readme_bg=()')
-    return "_readme_bg=()\n" + "\n".join(out) + "\n"
+    start = "_readme_bg=()\nif declare -F deactivate >/dev/null; then deactivate; fi  # a new terminal\n"
+    return start + "\n".join(out) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
