@@ -82,6 +82,8 @@ if [[ "$MODE" == "resolve" ]]; then
     trap 'rm -rf "$TMP"' EXIT
     "${PYTHON:-python3}" -m venv "$TMP/venv"
     VPY="$TMP/venv/bin/python"
+    # A recent pip reads PyPI's separate metadata files (PEP 658) instead of downloading wheels.
+    PIP_FIND_LINKS= "$VPY" -m pip --isolated install --quiet --upgrade pip
     SITE="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
     STUB="$SITE/flash_attn-$FLASH_ATTN_VERSION.dist-info"
     mkdir -p "$STUB"
