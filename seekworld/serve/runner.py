@@ -41,6 +41,7 @@ class ServerOptions:
     backlog: int = 2048  # a rollout burst opens thousands of connections at once
     protocol: str = "openrlhf"  # or "lmm-r1" (flat reply)
     dataset: str | None = None  # lmm-r1 training JSONL: empty labels are looked up by prompt
+    body_timeout_s: float = 30.0  # per read while a request's headers and body arrive
 
 
 def _bind(host: str, port: int) -> str:
@@ -52,7 +53,10 @@ def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str,
     return {
         "bind": [_bind(options.host, options.port)],
         "workers": options.workers,
-        "worker_class": options.worker_class,
+        # Our gthread subclass: arrival stamps, read timeouts, listeners closed on SIGTERM.
+        "worker_class": "seekworld.serve.worker.ThreadWorker"
+        if options.worker_class == "gthread"
+        else options.worker_class,
         # gunicorn silently turns `sync` with threads > 1 into gthread: keep sync really sync.
         "threads": options.threads if options.worker_class != "sync" else 1,
         "timeout": int(judge_s + 60),  # > the judge's budget: the judge gives up first
@@ -95,6 +99,11 @@ def _prepare_metrics_dir() -> str | None:
 
 def serve(config: ServiceConfig, options: ServerOptions) -> int:
     """Run until SIGTERM/SIGINT. Returns the exit status."""
+    from seekworld.serve.lmm_r1 import PromptLabels
+
+    # Read once in the master, before anything is created (a bad file stops the start, not a
+    # request); the forked workers share it.
+    labels = PromptLabels.from_jsonl(options.dataset) if options.dataset else None
     # Before anything imports prometheus_client: it picks its storage at import time.
     created = _prepare_metrics_dir()
     from gunicorn.app.base import BaseApplication
@@ -102,11 +111,11 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
     # Warm imports in the master; forked workers share them (copy-on-write).
     from seekworld.geo.gazetteer import load_gazetteer
     from seekworld.serve import app as app_module
-    from seekworld.serve.lmm_r1 import PromptLabels
 
     load_gazetteer()
-    # Read once in the master (a bad file stops the start, not a request); workers share it.
-    labels = PromptLabels.from_jsonl(options.dataset) if options.dataset else None
+    from seekworld.serve.worker import ThreadWorker
+
+    ThreadWorker.body_timeout_s = options.body_timeout_s
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -121,6 +130,7 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
                 max_body_bytes=options.max_body_bytes,
                 protocol=options.protocol,
                 prompt_labels=labels,
+                body_timeout_s=options.body_timeout_s,
             )
 
     try:
