@@ -59,5 +59,7 @@ def run(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=settings.access_log,
         body_timeout_s=settings.body_timeout,
+        protocol=settings.protocol,
+        dataset=settings.dataset,
     )
-    return serve(config, options)
+    return serve(config, options)  # a bad --dataset raises LabelLookupError before binding

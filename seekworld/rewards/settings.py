@@ -130,6 +130,18 @@ class RewardSettings:
         low_open=True,
         group="server",
     )
+    protocol: str = setting(
+        "openrlhf",
+        "reply shape: openrlhf (extra_logs nested) or lmm-r1 (flat: each log a top-level list)",
+        choices=("openrlhf", "lmm-r1"),
+        group="server",
+    )
+    dataset: str | None = setting(
+        None,
+        "lmm-r1 training JSONL: look empty labels up by prompt",
+        env="SEEKWORLD_DATASET",
+        group="server",
+    )
     # --- scoring (server and reward file)
     reward: str = setting(
         "rule",

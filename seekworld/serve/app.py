@@ -1,7 +1,8 @@
 """Flask app of the reward server: a thin adapter over RewardService.
 
 Routes:
-    POST /get_reward  upstream OpenRLHF's protocol ({"query","prompts","labels"} -> rewards dict)
+    POST /get_reward  upstream OpenRLHF's protocol ({"query","prompts","labels"} -> rewards dict),
+                      or lmm-r1's (`protocol="lmm-r1"`: a flat reply, see seekworld.serve.lmm_r1)
     GET  /health      200 + variant and version
     GET  /metrics     Prometheus text
 
@@ -27,6 +28,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from seekworld.rewards.batch import BatchError, to_openrlhf, validate_payload
+from seekworld.serve.lmm_r1 import LabelLookupError, PromptLabels, fill_labels, flat_reply
 from seekworld.serve.metrics import Metrics
 from seekworld.serve.service import RewardService, ServiceConfig
 
@@ -79,9 +81,17 @@ def create_app(
     token: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     service: RewardService | None = None,
+    protocol: str = "openrlhf",
+    prompt_labels: PromptLabels | None = None,
     body_timeout_s: float = 30.0,
 ) -> Flask:
-    """Build the app (one per process: it owns the judge pool and the audit file)."""
+    """Build the app (one per process: it owns the judge pool and the audit file).
+
+    `protocol="lmm-r1"` answers flat and refuses (400) an empty label it cannot look up;
+    `prompt_labels` (from `--dataset`) fills empty labels by prompt under either protocol.
+    """
+    if protocol not in ("openrlhf", "lmm-r1"):
+        raise ValueError(f"unknown protocol {protocol!r} (openrlhf or lmm-r1)")
     app = Flask("seekworld.serve")
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -155,8 +165,13 @@ def create_app(
             queries, prompts, labels = validate_payload(payload)
         except BatchError as exc:
             return _error(400, str(exc), "bad_request")
-        samples = service.score(queries, prompts, labels, arrival=arrival)
-        return jsonify(to_openrlhf(samples, config.reward))
+        if protocol == "lmm-r1" or prompt_labels is not None:
+            try:
+                labels = fill_labels(prompts, labels, prompt_labels)
+            except LabelLookupError as exc:
+                return _error(400, str(exc), "no_label")
+        reply = to_openrlhf(service.score(queries, prompts, labels, arrival=arrival), config.reward)
+        return jsonify(flat_reply(reply) if protocol == "lmm-r1" else reply)
 
     @app.get("/health")
     def health() -> Any:

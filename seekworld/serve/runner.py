@@ -40,6 +40,8 @@ class ServerOptions:
     log_level: str = "info"
     access_log: bool = False  # 4,096 lines per training step, and URLs may carry the token
     backlog: int = 2048  # a rollout burst opens thousands of connections at once
+    protocol: str = "openrlhf"  # or "lmm-r1" (flat reply)
+    dataset: str | None = None  # lmm-r1 training JSONL: empty labels are looked up by prompt
     body_timeout_s: float = 30.0  # per read while a request's headers and body arrive
 
 
@@ -98,6 +100,11 @@ def _prepare_metrics_dir() -> str | None:
 
 def serve(config: ServiceConfig, options: ServerOptions) -> int:
     """Run until SIGTERM/SIGINT. Returns the exit status."""
+    from seekworld.serve.lmm_r1 import PromptLabels
+
+    # Read once in the master, before anything is created (a bad file stops the start, not a
+    # request); the forked workers share it.
+    labels = PromptLabels.from_jsonl(options.dataset) if options.dataset else None
     if config.log_dir:
         # Checked in the master: a worker that cannot write its audit log would crash at boot,
         # and gunicorn would print every worker's traceback before giving up.
@@ -128,6 +135,8 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
                 config,
                 token=options.token,
                 max_body_bytes=options.max_body_bytes,
+                protocol=options.protocol,
+                prompt_labels=labels,
                 body_timeout_s=options.body_timeout_s,
             )
 

@@ -577,7 +577,8 @@ def check_packages(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
     results = []
     version = _version("openrlhf")
     if version is None:
-        results.append(CheckResult("openrlhf", False, "not installed: pip install 'seekworld[train]'"))
+        hint = "scripts/install_gpu.sh (GPU) or pip install --no-deps openrlhf==0.11.2 (CPU checks)"
+        results.append(CheckResult("openrlhf", False, f"not installed: {hint}"))
     elif version != PINNED_OPENRLHF:
         results.append(
             CheckResult(
@@ -623,10 +624,11 @@ def check_packages(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
     if not needed and not broken and not missing:
         results.append(CheckResult("gpu packages", True, detail))
     elif dry_run or not needed:
-        hint = "" if not needed else "\ninstall them on the GPU machines: pip install 'seekworld[train]'"
+        hint = "" if not needed else "\ninstall them on the GPU machines: scripts/install_gpu.sh"
         results.append(CheckResult("gpu packages", True, detail + hint, warning=True))
     else:
-        results.append(CheckResult("gpu packages", False, detail + "\npip install 'seekworld[train]'"))
+        hint = "\ninstall them in order: scripts/install_gpu.sh (torch, flash-attn, then .[train])"
+        results.append(CheckResult("gpu packages", False, detail + hint))
     return results
 
 

@@ -62,7 +62,7 @@ def find_upstream_source(module: str = UPSTREAM_MODULE) -> Path:
     spec = importlib.util.find_spec(top)
     if spec is None or not spec.submodule_search_locations:
         raise UpstreamSourceError(
-            f"{top} is not installed: pip install 'seekworld[train]' (GPU) or "
+            f"{top} is not installed: scripts/install_gpu.sh (GPU) or "
             f"pip install --no-deps openrlhf==0.11.2 (to check commands on CPU)"
         )
     for location in spec.submodule_search_locations:

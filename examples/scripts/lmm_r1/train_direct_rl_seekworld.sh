@@ -170,7 +170,7 @@ else
         exit 2
     fi
     command -v ray >/dev/null || {
-        echo "ray not found: pip install 'seekworld[train]'" >&2
+        echo "ray not found: scripts/install_gpu.sh installs the train extra" >&2
         exit 2
     }
     RAY_PORT="${RAY_PORT:-$(free_port)}"
