@@ -7,8 +7,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -82,39 +80,6 @@ def test_audit_files_roll_mid_batch(tmp_path):
 # --- against a real server ---------------------------------------------------------------------
 
 pytest.importorskip("gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    procs: list[subprocess.Popen] = []
-
-    def start(*args: str) -> int:
-        port = free_port()
-        cmd = [sys.executable, "-m", "seekworld", "serve", "--port", str(port), "--workers", "1", *args]
-        log = open(tmp_path / "server.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log, start_new_session=True)
-        procs.append(proc)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    return port
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError((tmp_path / "server.log").read_text()[-2000:])
-
-    start.procs = procs  # type: ignore[attr-defined]
-    yield start
-    for proc in procs:  # only the servers this test started, by their process group
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
 def post(port: int, timeout: float = 10) -> int:

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.serve_process import free_port
 
 from seekworld.serve.app import create_app
 from seekworld.serve.lmm_r1 import LabelLookupError, PromptLabels, fill_labels, flat_reply
@@ -140,45 +137,9 @@ def lmm_r1_fetch(url: str, queries: list[str], prompts: list[str], labels: list,
     return {key: torch.cat(parts) for key, parts in per_key.items()}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    procs: list[subprocess.Popen] = []
-
-    def start(*args: str) -> str:
-        port = free_port()
-        log = open(tmp_path / f"serve-{port}.log", "wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "seekworld", "serve", "--port", str(port), "--workers", "1", *args],
-            cwd=REPO, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1).close()
-                return url + "/get_reward"
-            except OSError:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError((tmp_path / f"serve-{port}.log").read_text()[-2000:])
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
-
-
 def test_lmm_r1_client_against_seekworld_serve(server):
     torch = pytest.importorskip("torch")
-    url = server("--protocol", "lmm-r1", "--dataset", str(SAMPLE))
+    url = f"http://127.0.0.1:{server('--protocol', 'lmm-r1', '--dataset', str(SAMPLE))}/get_reward"
     prompts = [MOSCOW["message"], ATTICA["message"], MOSCOW["message"]]
     out = lmm_r1_fetch(url, [RIGHT, WRONG, WRONG], prompts, ["", "", ""])
     assert set(out) == {"rewards", "scores", "format", "accuracy", "answer_too_long", "label_error"}
@@ -187,7 +148,7 @@ def test_lmm_r1_client_against_seekworld_serve(server):
 
 
 def test_the_openrlhf_reply_is_what_broke_the_lmm_r1_client(server):
-    url = server("--reward", "rule")
+    url = f"http://127.0.0.1:{server('--reward', 'rule')}/get_reward"
     with pytest.raises((TypeError, ValueError, RuntimeError), match=r"dtype|dict"):
         lmm_r1_fetch(url, [RIGHT], [MOSCOW["message"]], [MOSCOW["answer"]])
 
@@ -241,7 +202,7 @@ def test_reward_file_with_a_bad_dataset_fails_at_load(monkeypatch, tmp_path):
 
 
 def test_http_error_body_is_json(server):
-    url = server("--protocol", "lmm-r1")
+    url = f"http://127.0.0.1:{server('--protocol', 'lmm-r1')}/get_reward"
     body = json.dumps({"query": [RIGHT], "prompts": ["p"], "labels": [""]}).encode()
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}))
