@@ -34,6 +34,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key, e.g. --set reward.variant=rule+length (repeatable)",
     )
+    p.add_argument(
+        "--backend",
+        choices=("openrlhf", "trl"),
+        default=None,
+        help="openrlhf (Ray cluster; the default) or trl (TRL GRPOTrainer on one machine); "
+        "same as --set backend=...",
+    )
+    p.add_argument(
+        "--write-tiny-model",
+        default=None,
+        metavar="DIR",
+        help="write a tiny random Qwen2.5-VL (model + processor, built offline) to DIR and exit",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the command and run the preflight only")
     p.add_argument(
         "--sample",
@@ -115,8 +128,14 @@ def run(args: argparse.Namespace) -> int:
     if args.print_default_config:
         sys.stdout.write(default_config_text())
         return 0
+    if args.write_tiny_model:
+        from seekworld.train.tiny_qwen import build_tiny_qwen
+
+        print(build_tiny_qwen(args.write_tiny_model).path)
+        return 0
+    backend = [f"backend={args.backend}"] if args.backend else []
     try:
-        config = load_config(args.config, args.overrides)
+        config = load_config(args.config, [*args.overrides, *backend])
     except ConfigError as exc:
         print(f"seekworld train: {exc}", file=sys.stderr)
         return 2
@@ -136,6 +155,10 @@ def run(args: argparse.Namespace) -> int:
         print("seekworld train: --sample must be >= 1", file=sys.stderr)
         return 2
     config = absolute_paths(config)  # upstream opens them from Ray workers with another cwd
+    if config["backend"] == "trl":
+        from seekworld.train.trl_backend import run_trl
+
+        return run_trl(config, dry_run=args.dry_run, sample=args.sample)
 
     log_dir = _log_dir(args, config["checkpoint.save_path"])
     print(f"config: {' + '.join(config.sources)}", flush=True)
