@@ -91,7 +91,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _table(args: argparse.Namespace) -> int:
-    from seekworld.eval.report import render_table
+    from seekworld.eval.report import render_table, run_labels
 
     reports = []
     for d in args.table:
@@ -99,7 +99,7 @@ def _table(args: argparse.Namespace) -> int:
         if not path.exists():
             return _fail(f"{path} does not exist (run `seekworld eval --output {d}` first)")
         reports.append(json.loads(path.read_text(encoding="utf-8")))
-    print(render_table(reports))
+    print(render_table(reports, labels=run_labels(reports, list(args.table))))
     return 0
 
 

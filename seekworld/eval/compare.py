@@ -13,7 +13,9 @@ from pathlib import Path
 from seekworld.eval import metrics
 from seekworld.eval.runner import PREDICTIONS, EvalError, read_predictions
 
-__all__ = ["compare_runs", "render_comparison"]
+__all__ = ["compare_runs", "render_comparison", "verdict"]
+
+ALPHA = 0.05
 
 
 def _load(run_dir: str | Path) -> tuple[str, dict[str, list[dict]]]:
@@ -82,8 +84,11 @@ def render_comparison(result: dict) -> str:
         return f"{100 * est['value']:+.2f} [{100 * est['ci'][0]:+.1f}, {100 * est['ci'][1]:+.1f}]"
 
     a, b, m = result["a"], result["b"], result["mcnemar"]
+    name_a, name_b = a["model"], b["model"]
+    if name_a == name_b:  # the same model twice: the folders tell them apart
+        name_a, name_b = f"{name_a} ({a['dir']})", f"{name_b} ({b['dir']})"
     lines = [
-        f"# {b['model']} (B) vs {a['model']} (A)",
+        f"# {name_b} (B) vs {name_a} (A)",
         "",
         f"{result['shared']} shared prompts (A has {a['prompts']}, B has {b['prompts']}). "
         "Accuracy in %; B − A with a 95% paired bootstrap interval.",
@@ -99,5 +104,21 @@ def render_comparison(result: dict) -> str:
         f"McNemar exact test ({m['outcome']}, {m['n']} prompts): A right/B wrong {m['a_right_b_wrong']}, "
         f"A wrong/B right {m['a_wrong_b_right']}, p = {m['p_value']:.4g}.",
         "",
+        verdict(result),
+        "",
     ]
     return "\n".join(lines)
+
+
+def verdict(result: dict, alpha: float = ALPHA) -> str:
+    """One plain line: the overall difference, its interval, McNemar's p, and whether that is
+    significant at `alpha` (McNemar decides; the interval is shown beside it)."""
+    diff, p = result["overall"]["difference"], result["mcnemar"]["p_value"]
+    lo, hi = diff["ci"]
+    significant = p < alpha
+    direction = "B better" if diff["value"] > 0 else "A better" if diff["value"] < 0 else "no difference"
+    return (
+        f"Verdict: B − A = {100 * diff['value']:+.2f} points (95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}]), "
+        f"McNemar p = {p:.3g}: "
+        + (f"significant at {alpha:g} ({direction})." if significant else f"not significant at {alpha:g}.")
+    )

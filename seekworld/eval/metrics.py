@@ -1,6 +1,9 @@
 """Pure statistics for evaluation reports (standard library only).
 
-- `bootstrap`: percentile interval of a statistic over resampled units, seeded (reproducible).
+- `wilson`: the Wilson score interval of a proportion: honest at 0% and 100% (never zero-width),
+  used for every rate in the report.
+- `bootstrap`: percentile interval of a statistic over resampled units, seeded (reproducible); used
+  where no closed form fits (median distance, mean score, paired differences).
 - `paired_bootstrap_diff`: interval of mean(B) − mean(A) over the same units.
 - `pass_at_k`: the unbiased estimator of Chen et al. (2021) from n samples with c correct.
 - `mcnemar_exact`: two-sided exact binomial McNemar test on the discordant pairs.
@@ -27,6 +30,7 @@ __all__ = [
     "paired_bootstrap_diff",
     "pass_at_k",
     "percentile",
+    "wilson",
     "within_km",
 ]
 
@@ -65,6 +69,32 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return percentile(sorted(values), 0.5)
+
+
+def _z(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - (1 - level) / 2)
+
+
+def wilson(values: Sequence[float], level: float = DEFAULT_LEVEL) -> Estimate:
+    """The mean of per-unit rates in [0, 1] with its Wilson score interval over the n units.
+
+    For one binary outcome per unit this is the textbook Wilson interval; with several samples per
+    unit the unit's mean rate stands in for its outcome (n stays the number of units, so the
+    interval reflects the test set's size). At 0 of n the interval is [0, z²/(n + z²)] (0 of 3:
+    [0, 56%] at 95%), never the zero-width [0, 0] a percentile bootstrap gives."""
+    n = len(values)
+    if n == 0:
+        return Estimate(None, None, None, 0)
+    p = mean(values)
+    if not all(0.0 <= v <= 1.0 for v in values):
+        raise ValueError("wilson needs rates in [0, 1]")
+    z = _z(level)
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n)
 
 
 def bootstrap(

@@ -293,6 +293,7 @@ def _prepare_split(
     _atomic_write(out_dir / f"{split}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
 
     from seekworld.geo.gazetteer import load_gazetteer
+    from seekworld.prepare.leakage import perceptual_hash
 
     gaz = load_gazetteer()
     samples = []
@@ -310,6 +311,7 @@ def _prepare_split(
                 "datasource": a.sample.datasource or cfg.datasource or split,
                 "unresolved": _unresolved(a.gold),
                 "pixel_hashes": [r.pixel_hash for r in a.images],
+                "phashes": [perceptual_hash(r.path) for r in a.images],  # near-duplicates (leakage)
                 "tokens_in": [r.tokens_in for r in a.images],
                 "tokens": [r.tokens for r in a.images],
             }

@@ -3,6 +3,8 @@
 Each prepared split leaves a manifest `DIR/.prepare/<split>.json` (see `pipeline`); the report is
 always rebuilt from all of them, so a DIR filled by several runs (train, then the tests) gets one
 report, and an image found in two splits is listed under `leakage` whichever run brought it.
+`near_duplicates` goes further (see `leakage`): re-encoded, resized or slightly cropped copies,
+across splits and within one, by perceptual hash, with the Hamming distance and the threshold.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def build_report(manifests: dict[str, dict]) -> dict[str, Any]:
                 )
             for h in set(s["pixel_hashes"]):
                 by_hash[h][split].append(s["id"])
+    from seekworld.prepare.leakage import near_duplicates
+
     leakage = [
         {"pixel_hash": h, "splits": {k: sorted(v) for k, v in sorted(found.items())}}
         for h, found in sorted(by_hash.items())
@@ -87,6 +91,7 @@ def build_report(manifests: dict[str, dict]) -> dict[str, Any]:
         "splits": splits,
         "unresolved_labels": unresolved,
         "leakage": leakage,
+        "near_duplicates": near_duplicates({split: m["samples"] for split, m in manifests.items()}),
         "rejection_reasons": REJECTION_REASONS,
         "chart": CHART,
     }
@@ -175,8 +180,48 @@ def _markdown(report: dict[str, Any]) -> str:
         )
     else:
         lines.append("None.")
+    lines += _near_duplicate_lines(report.get("near_duplicates"))
     lines += ["", f"![samples per country]({CHART})", ""]
     return "\n".join(lines)
+
+
+def _near_duplicate_lines(near: dict | None) -> list[str]:
+    if not near:
+        return []
+    lines = [
+        "",
+        "## Near-duplicate images (perceptual hash)",
+        "",
+        f"{near['hash']}; pairs at Hamming distance ≤ {near['threshold']} of 64 bits "
+        f"({near['images_hashed']} images hashed"
+        + (
+            f"; {near['samples_without_hash']} samples from an older run not hashed"
+            if near["samples_without_hash"]
+            else ""
+        )
+        + "). Distance 0 is the same picture; a few bits, a re-encode, resize or small crop.",
+        "",
+        "### Across splits (test leakage)",
+        "",
+    ]
+    if near["across_splits"]:
+        lines += _table(
+            ["split", "id", "split", "id", "distance"],
+            [
+                [p["a"]["split"], p["a"]["id"], p["b"]["split"], p["b"]["id"], p["distance"]]
+                for p in near["across_splits"]
+            ],
+        )
+    else:
+        lines.append("None.")
+    lines += ["", "### Within a split", ""]
+    rows = [
+        [split, p["ids"][0], p["ids"][1], p["distance"]]
+        for split, ps in near["within_split"].items()
+        for p in ps
+    ]
+    lines += _table(["split", "id", "id", "distance"], rows) if rows else ["None."]
+    return lines
 
 
 def _chart(report: dict[str, Any], path: Path) -> None:

@@ -58,3 +58,19 @@ def test_compare_cli(runs, tmp_path, capsys):
     assert json.loads(out.read_text())["mcnemar"]["p_value"] == pytest.approx(0.6875)
     assert main(["eval", "--compare", str(runs[0]), str(tmp_path / "none")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_verdict_line_says_whether_the_difference_is_significant(tmp_path, runs, capsys):
+    assert main(["eval", "--compare", str(runs[0]), str(runs[1])]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Verdict:"))
+    assert line.startswith("Verdict: B − A = +20.00 points (95% CI [")
+    assert "McNemar p = 0.688: not significant at 0.05." in line
+    # 12 prompts B gets right and A wrong, none the other way: p = 2/2^12, significant.
+    a, b = tmp_path / "a2", tmp_path / "b2"
+    _write_run(a, "same", set(), range(1, 13))
+    _write_run(b, "same", set(range(1, 13)), range(1, 13))
+    assert main(["eval", "--compare", str(a), str(b)]) == 0
+    printed = capsys.readouterr().out
+    assert f"# same ({b}) (B) vs same ({a}) (A)" in printed  # one model name, told apart
+    line = next(x for x in printed.splitlines() if x.startswith("Verdict:"))
+    assert "+100.00 points" in line and "McNemar p = 0.000488: significant at 0.05 (B better)." in line

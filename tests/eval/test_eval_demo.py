@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from seekworld.demo.app import DONE_MARK, answer_markdown, locate
+from seekworld.demo.app import DONE_MARK, FAILED_MARK, answer_markdown, locate, streaming_reasoning
 from seekworld.eval.engines import GenParams
-from seekworld.eval.inference import interpret
+from seekworld.eval.inference import format_result, interpret
 
 
 class CannedStreamEngine:
@@ -38,7 +38,10 @@ def test_locate_streams_then_names_the_region_in_english_and_chinese():
     engine = CannedStreamEngine(text)
     steps = list(locate(engine, GenParams(), Image.new("RGB", (64, 48))))
     assert len(steps) > 3 and steps[0][1] == "_Thinking…_"
-    assert [s[0] for s in steps[:-1]] == [text[: 5 * (i + 1)] for i in range(len(steps) - 1)]
+    shown = [s[0] for s in steps[:-1]]
+    assert not any("<" in s or ">" in s for s in shown)  # no markup while streaming, not even "<thi"
+    assert shown[1] == "Hot" and "Hotpot restaurants and red soil." in shown  # text as it arrives
+    assert all("Hotpot restaurants and red soil.".startswith(s) for s in shown)
     reasoning, panel = steps[-1]
     assert reasoning == "Hotpot restaurants and red soil."
     assert panel.startswith(f"### {DONE_MARK}")
@@ -55,11 +58,61 @@ def test_locate_streams_then_names_the_region_in_english_and_chinese():
         ("<answer>Japan</answer>", "**Japan · 日本** (no region)"),
         ("<answer>China, Henan or Hunan</answer>", "_hedged answer"),
         ("no answer at all", "_no &lt;answer&gt;...&lt;/answer&gt; block_"),  # shown as typed
-        ("<answer>30.66, 104.06</answer>", "Coordinates 30.6600, 104.0600"),
+        # Coordinates only: named as `seekworld predict` names them.
+        (
+            "<answer>30.66, 104.06</answer>",
+            "Coordinates 30.6600, 104.0600 — in **Sichuan · 四川省**, China · 中国 `CN-SC`",
+        ),
     ],
 )
 def test_answer_panel(response, expected):
     assert expected in answer_markdown(interpret(response))
+
+
+def test_coordinates_named_like_predict():
+    result = interpret("<answer>30.66, 104.06</answer>")
+    assert "CN-SC — Sichuan (四川省), China (中国)" in format_result(result)  # predict's line
+    assert "Sichuan · 四川省" in answer_markdown(result)
+
+
+@pytest.mark.parametrize(
+    "text,shown",
+    [
+        ("<think>Red soil", "Red soil"),
+        ("<thi", ""),  # the tag is being written: nothing yet
+        ("<think>Red soil</thi", "Red soil"),
+        ("<think>Red soil</think>\n<ans", "Red soil\n"),
+        ("<think>Red soil</think><answer>$China,Yunnan$", "Red soil"),
+        ("plain text, 3 < 4", "plain text, 3 < 4"),
+    ],
+)
+def test_streaming_reasoning_strips_tags_as_they_arrive(text, shown):
+    assert streaming_reasoning(text) == shown
+
+
+class DownEngine:
+    """TEST DOUBLE: an endpoint that cannot be reached, after two pieces or at once."""
+
+    def __init__(self, pieces=()):
+        self.pieces = pieces
+        self.calls = 0
+
+    def stream(self, row, params):
+        self.calls += 1
+        yield from self.pieces
+        raise ConnectionError("Connection refused: http://127.0.0.1:9/v1")
+
+
+def test_endpoint_down_shows_the_reason_and_logs_one_line(caplog):
+    engine = DownEngine(["<think>Palm", " trees"])
+    with caplog.at_level("ERROR", logger="seekworld.demo"):
+        steps = list(locate(engine, GenParams(), Image.new("RGB", (64, 48))))
+    reasoning, panel = steps[-1]
+    assert reasoning == "Palm trees"  # what arrived stays
+    assert panel.startswith(f"### {FAILED_MARK}") and "ConnectionError: Connection refused" in panel
+    (record,) = caplog.records
+    assert "Connection refused" in record.getMessage() and record.exc_info is None  # no traceback
+    assert engine.calls == 1
 
 
 def _missing_for_browser() -> str | None:
@@ -78,21 +131,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(_missing_for_browser() is not None, reason=f"browser test needs {_missing_for_browser()}")
-def test_demo_in_headless_chromium(tmp_path, tiny_qwen, monkeypatch):
-    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+class Counting:
+    """Counts `stream` calls of a real engine (each one is a request to the model)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.calls = 0
+
+    def stream(self, row, params):
+        self.calls += 1
+        yield from self.engine.stream(row, params)
+
+
+def _browse(tmp_path, engine, params):
+    """Launch the app, open it in headless Chromium, upload a photo, click Locate, wait for the
+    answer panel to finish (or fail). Returns (answer text, reasoning text, screenshot, seconds)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     from seekworld.demo.app import build_app
-    from seekworld.eval.engines import EngineOptions, create_engine
 
-    engine = create_engine(EngineOptions(engine="transformers", model=str(tiny_qwen.path), device="cpu"))
-    app = build_app(engine, GenParams(max_new_tokens=16))
+    app = build_app(engine, params)
     port = _free_port()
     app.queue().launch(
         server_name="127.0.0.1",
@@ -125,9 +186,13 @@ def test_demo_in_headless_chromium(tmp_path, tiny_qwen, monkeypatch):
         start = time.perf_counter()
         driver.get(f"http://127.0.0.1:{port}/")
         wait = WebDriverWait(driver, 60)
-        upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#photo input[type=file]")))
-        upload.send_keys(str(photo))  # the upload event starts the model
-        wait.until(ec.text_to_be_present_in_element((By.ID, "answer"), DONE_MARK))
+        upload = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#photo input[type=file]"))
+        upload.send_keys(str(photo))
+        # The photo is in the page (its preview shows) before Locate is clicked.
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#photo img"))
+        time.sleep(1.0)  # an upload trigger, if there were one, would have fired by now
+        driver.find_element(By.ID, "locate").click()
+        wait.until(lambda d: any(m in d.find_element(By.ID, "answer").text for m in (DONE_MARK, FAILED_MARK)))
         answer = driver.find_element(By.ID, "answer").text
         reasoning = driver.find_element(By.CSS_SELECTOR, "#reasoning textarea").get_attribute("value")
         # SEEKWORLD_DEMO_SCREENSHOT=path keeps the screenshot (e.g. as a CI artifact).
@@ -137,8 +202,42 @@ def test_demo_in_headless_chromium(tmp_path, tiny_qwen, monkeypatch):
     finally:
         driver.quit()
         app.close()
+    return answer, reasoning, shot, elapsed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_missing_for_browser() is not None, reason=f"browser test needs {_missing_for_browser()}")
+def test_demo_in_headless_chromium(tmp_path, tiny_qwen, monkeypatch):
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    from seekworld.eval.engines import EngineOptions, create_engine
+
+    engine = Counting(
+        create_engine(EngineOptions(engine="transformers", model=str(tiny_qwen.path), device="cpu"))
+    )
+    answer, reasoning, shot, elapsed = _browse(tmp_path, engine, GenParams(max_new_tokens=16))
+    assert engine.calls == 1  # upload, then Locate: one request
     # The random model writes no <answer>: the panel says so, after streaming its text.
     assert "no <answer>" in answer
     assert reasoning.strip()
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 10_000
     assert elapsed < 60
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_missing_for_browser() is not None, reason=f"browser test needs {_missing_for_browser()}")
+def test_demo_with_the_endpoint_down_says_why_in_the_page(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    pytest.importorskip("openai")
+    from seekworld.eval.engines import EngineOptions, create_engine
+
+    closed = _free_port()  # nothing listens there: connection refused
+    options = EngineOptions(engine="openai", model="m", base_url=f"http://127.0.0.1:{closed}/v1", retries=0)
+    engine = create_engine(options)
+    with caplog.at_level("WARNING"):
+        answer, _, shot, _ = _browse(tmp_path, engine, GenParams(max_new_tokens=16))
+    assert shot.stat().st_size > 10_000
+    assert FAILED_MARK in answer and "APIConnectionError: Connection error." in answer
+    assert "Error" not in answer.replace("APIConnectionError", "")  # the reason, not a bare badge
+    ours = [r for r in caplog.records if r.name == "seekworld.demo"]
+    assert len(ours) == 1 and "Connection error" in ours[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback anywhere in the log

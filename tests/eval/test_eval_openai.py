@@ -98,7 +98,11 @@ def test_report_numbers_match_hand_counts(tmp_path, write_rows, stand_in):
         for group in ("by_datasource", "by_difficulty", "by_continent"):
             for est in report[table][group].values():
                 _brackets(est)
-    assert acc["by_continent"]["South America"]["ci"] == [1.0, 1.0]  # one unit: no spread
+    # Wilson at the edges: 1 of 1 and 0 of 1 keep a wide interval (a bootstrap would give [1, 1]).
+    z2 = 1.959963984540054**2
+    assert acc["by_continent"]["South America"]["ci"] == pytest.approx([1 / (1 + z2), 1.0])
+    assert acc["by_continent"]["Europe"]["ci"] == pytest.approx([0.0, z2 / (1 + z2)])
+    assert report["intervals"]["rates"].startswith("Wilson")
     assert report["distance"] is None and report["coordinates"] is None and "pass_at_k" not in report
     assert report["finish_reasons"] == {"stop": 8}
 
@@ -212,6 +216,16 @@ def test_distance_and_reverse_geocoded_accuracy(tmp_path, write_rows, stand_in):
     expected_score = (geoguessr_score(d1) + geoguessr_score(d2) + geoguessr_score(MAX_DISTANCE_KM)) / 3
     assert dist["mean_geoguessr"]["value"] == pytest.approx(expected_score)
     assert expected_score == pytest.approx((4966.4 + 3972.8 + 0.0) / 3, abs=1)
+    # Over the two answers that gave coordinates only: no antipode in the median.
+    answered = dist["answered"]
+    assert answered["n"] == 2 and answered["median_km"]["value"] == pytest.approx((d1 + d2) / 2)
+    assert answered["within_km"]["25"]["value"] == pytest.approx(1 / 2)
+    assert answered["mean_geoguessr"]["value"] == pytest.approx(
+        (geoguessr_score(d1) + geoguessr_score(d2)) / 2
+    )
+    (gold_paris,) = [loc for loc in report["locations"] if loc["gold"] == [48.8566, 2.3522]]
+    assert gold_paris["predicted"] == [51.5074, -0.1278] and gold_paris["ok"] is False
+    assert len(report["locations"]) == 3
     coords = report["coordinates"]
     assert coords["answers_with_coordinates"] == 2 and coords["region_resolved"] == 2
     assert coords["country_accuracy"]["value"] == pytest.approx(1 / 3)
@@ -224,6 +238,7 @@ def test_distance_and_reverse_geocoded_accuracy(tmp_path, write_rows, stand_in):
     assert math.isclose(sichuan["distance_km"], d1)
     md = (tmp_path / "d" / "report.md").read_text()
     assert "## Distance" in md and "≤2,500 km" in md and "reverse-geocoded" in md
+    assert "| all prompts (missing = antipode) | 3 |" in md and "| answers with coordinates | 2 |" in md
 
 
 def test_cli_eval_then_table(tmp_path, write_rows, stand_in, capsys):
@@ -241,7 +256,8 @@ def test_cli_eval_then_table(tmp_path, write_rows, stand_in, capsys):
     assert sum(stand_in.calls.values()) == calls
     assert main(["eval", "--table", str(out), str(out)]) == 0
     table = capsys.readouterr().out
-    assert table.count("| Stand-In 1 |") == 3  # two table rows + the rerun's table
+    # The same run twice: two rows with distinct labels (the folder, then a number).
+    assert f"| Stand-In 1 ({out}) #1 |" in table and f"| Stand-In 1 ({out}) #2 |" in table
 
 
 def test_cli_errors_say_what_to_fix(tmp_path, write_rows, capsys):
