@@ -388,16 +388,22 @@ def train(config: TrainConfig) -> dict[str, Any]:
     output.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config)
     kwargs = grpo_arguments(config, device, _world_size())
-    model, processor = _load(config, device, _dtype(config, device))
-    if not kwargs["use_vllm"]:
-        kwargs["generation_kwargs"] = {"bad_words_ids": _bad_words(processor)}
+    # The arguments first: under `accelerate launch` with ZeRO-3 they switch on the sharded loading
+    # that `from_pretrained` checks for.
     args = GRPOConfig(**kwargs)
+    model, processor = _load(config, device, _dtype(config, device))
+    if not args.use_vllm:
+        args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
     reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
     resume = _last_checkpoint(output) if config["checkpoint.load"] else None
-    if resume is None:  # a fresh run starts fresh logs
-        for name in ("metrics.jsonl", "samples.jsonl"):
-            (output / name).unlink(missing_ok=True)
-    funcs, _ = reward_functions(reward, recorder_path=output / "samples.jsonl")
+    # Each process scores its own slice of the batch: one file per process when there are several.
+    rank = int(os.environ.get("RANK", "0"))
+    samples = output / ("samples.jsonl" if _world_size() == 1 else f"samples.rank{rank}.jsonl")
+    if resume is None:  # a fresh run starts fresh logs (each process its own)
+        samples.unlink(missing_ok=True)
+        if rank == 0:
+            (output / "metrics.jsonl").unlink(missing_ok=True)
+    funcs, _ = reward_functions(reward, recorder_path=samples)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,
