@@ -85,6 +85,8 @@ class JudgeStandIn:
             "vision": lambda: "1" if any(p.get("type") == "image_url" for p in parts) else "0",
             "slow": lambda: (_time.sleep(3), "1")[1],
             "pause": lambda: (_time.sleep(0.1), "1")[1],
+            # answers in the schema's shape only when a schema was asked for
+            "structured": lambda: '{"verdict": 1}' if "response_format" in body else "1",
         }
         if model == "fail":
             return 500, '{"error": {"message": "boom"}}'

@@ -7,6 +7,18 @@ import os
 import sys
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 def _default_workers() -> int:
     # Scoring is CPU-bound Python: one worker per core, a few at most (each holds a judge pool).
     return max(1, min(os.cpu_count() or 1, 8))
@@ -34,6 +46,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=os.environ.get("SEEKWORLD_TOKEN"),
         help="require this token (Bearer header or ?token=); default $SEEKWORLD_TOKEN",
     )
+    p.add_argument(
+        "--allow-no-token",
+        action="store_true",
+        help="serve a non-loopback --host without a token (refused otherwise)",
+    )
+    p.add_argument(
+        "--request-deadline",
+        type=float,
+        default=60.0,
+        help="seconds from a request's arrival to its answer, queueing and judging included (default 60)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client may take to send a request's headers and body (default 30)",
+    )
     p.add_argument("--log-dir", default=None, help="write the audit log (one JSON line per sample) here")
     p.add_argument("--log-max-mb", type=float, default=100.0, help="roll audit files over at this size")
     p.add_argument("--max-body-mb", type=float, default=64.0, help="reject larger request bodies (413)")
@@ -50,7 +79,33 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=os.environ.get("SEEKWORLD_JUDGE_API_KEY") or os.environ.get("OPENAI_API_KEY"),
         help="default $SEEKWORLD_JUDGE_API_KEY, then $OPENAI_API_KEY",
     )
-    j.add_argument("--judge-sees-image", action="store_true", help="send the label's image (VLM judge)")
+    j.add_argument(
+        "--judge-sees-image",
+        action="store_true",
+        help="send the label's image (VLM judge); only images under --judge-image-root are read",
+    )
+    j.add_argument(
+        "--judge-image-root",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="directory the judge's images may come from (repeatable; default $SEEKWORLD_JUDGE_IMAGE_ROOT, "
+        "os.pathsep-separated); none: the judge grades text only",
+    )
+    j.add_argument(
+        "--judge-structured",
+        action="store_true",
+        help='constrain the reply to {"verdict": n} with a JSON schema (vLLM, OpenAI structured outputs)',
+    )
+    j.add_argument(
+        "--judge-breaker-failures",
+        type=int,
+        default=5,
+        help="consecutive judge outages (timeout, connection, 429, 5xx) that skip the judge (0: never)",
+    )
+    j.add_argument(
+        "--judge-breaker-cooldown", type=float, default=30.0, help="seconds the judge is skipped, then probed"
+    )
     j.add_argument("--judge-mode", choices=("binary", "score"), default="binary")
     j.add_argument("--judge-timeout", type=float, default=20.0, help="seconds per judge call")
     j.add_argument("--judge-retries", type=int, default=2)
@@ -85,14 +140,27 @@ def run(args: argparse.Namespace) -> int:
             judge_concurrency=args.judge_concurrency,
             judge_max_tokens=args.judge_max_tokens,
             judge_budget_s=args.judge_budget,
+            judge_image_roots=args.judge_image_root
+            or (os.environ.get("SEEKWORLD_JUDGE_IMAGE_ROOT") or "").split(os.pathsep),
+            judge_structured=args.judge_structured,
+            judge_breaker_failures=args.judge_breaker_failures,
+            judge_breaker_cooldown_s=args.judge_breaker_cooldown,
             log_dir=args.log_dir,
             log_max_bytes=int(args.log_max_mb * 1024 * 1024),
+            request_deadline_s=args.request_deadline,
         )
     except (KeyError, ValueError) as exc:
         print(f"seekworld serve: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     if config.judge is not None and config.judge.budget_s >= 170:
         print("seekworld serve: --judge-budget must stay under upstream's 180 s timeout", file=sys.stderr)
+        return 2
+    if not args.token and not is_loopback(args.host) and not args.allow_no_token:
+        print(
+            f"seekworld serve: --host {args.host} is reachable from other machines: set --token "
+            "(or $SEEKWORLD_TOKEN), or pass --allow-no-token to serve it open",
+            file=sys.stderr,
+        )
         return 2
     options = ServerOptions(
         host=args.host,
@@ -104,5 +172,6 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         log_level=args.log_level,
         access_log=args.access_log,
+        body_timeout_s=args.body_timeout,
     )
     return serve(config, options)

@@ -6,7 +6,8 @@ Routes:
     GET  /metrics     Prometheus text
 
 Rejections are JSON `{"error": "..."}`: 400 (not JSON, missing keys, lists of different lengths,
-wrong types), 401 (token), 413 (body over the limit). A well-formed request always gets numbers:
+wrong types, JSON nested too deeply), 401 (token), 408 (body not received in time), 413 (body over
+the limit). A well-formed request always gets numbers:
 samples that cannot be scored score 0 and are counted.
 
 The token, when set, is accepted as `Authorization: Bearer T` or as `?token=T` in the URL, since
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -28,7 +30,7 @@ from seekworld.rewards.batch import BatchError, to_openrlhf, validate_payload
 from seekworld.serve.metrics import Metrics
 from seekworld.serve.service import RewardService, ServiceConfig
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app", "set_arrival"]
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,30 @@ def _error(status: int, message: str, reason: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
-def _read_limited(stream: Any, limit: int) -> bytes:
+_arrival = threading.local()
+
+
+def set_arrival(when: float | None) -> None:
+    """Called by the gunicorn worker (seekworld.serve.worker) with the request's arrival time."""
+    _arrival.value = when
+
+
+def _arrived() -> float:
+    when = getattr(_arrival, "value", None)
+    return when if when is not None else time.monotonic()
+
+
+class _SlowBody(Exception):
+    pass
+
+
+def _read_limited(stream: Any, limit: int, deadline: float) -> bytes:
+    """Up to `limit` bytes; raises _SlowBody past `deadline` (each read is also bounded by the
+    socket's timeout, set by the worker), so a trickling client cannot hold a thread."""
     chunks, size = [], 0
     while size < limit:
+        if time.monotonic() > deadline:
+            raise _SlowBody
         chunk = stream.read(min(65536, limit - size))
         if not chunk:
             break
@@ -56,6 +79,7 @@ def create_app(
     token: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     service: RewardService | None = None,
+    body_timeout_s: float = 30.0,
 ) -> Flask:
     """Build the app (one per process: it owns the judge pool and the audit file)."""
     app = Flask("seekworld.serve")
@@ -111,21 +135,27 @@ def create_app(
             return _error(401, "missing or wrong token", "unauthorised")
         if request.content_length is not None and request.content_length > max_body_bytes:
             return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
-        if request.content_length is not None:
-            body = request.get_data(cache=False)
-        else:  # chunked: werkzeug would cut the body at the limit silently; read one byte past it
-            body = _read_limited(request.environ["wsgi.input"], max_body_bytes + 1)
-            if len(body) > max_body_bytes:
-                return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
+        arrival = _arrived()
+        # Chunked bodies too: werkzeug would cut one at the limit silently; read one byte past it.
+        stream = request.stream if request.content_length is not None else request.environ["wsgi.input"]
+        try:
+            # From now, not from arrival: time queued for a thread is not the client's fault.
+            body = _read_limited(stream, max_body_bytes + 1, time.monotonic() + body_timeout_s)
+        except (_SlowBody, TimeoutError):
+            return _error(408, f"body not received within {body_timeout_s:g} s", "slow_body")
+        if len(body) > max_body_bytes:
+            return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
         try:
             payload = json.loads(body)
+        except RecursionError:
+            return _error(400, "invalid JSON: nested too deeply", "invalid_json")
         except ValueError as exc:
             return _error(400, f"invalid JSON: {exc}", "invalid_json")
         try:
             queries, prompts, labels = validate_payload(payload)
         except BatchError as exc:
             return _error(400, str(exc), "bad_request")
-        samples = service.score(queries, prompts, labels)
+        samples = service.score(queries, prompts, labels, arrival=arrival)
         return jsonify(to_openrlhf(samples, config.reward))
 
     @app.get("/health")

@@ -2,9 +2,10 @@
 
 Each process writes its own files, `audit-<start time>-<pid>-<seq>.jsonl`, so workers never share
 a file and a restarted worker (even with a recycled pid) starts a new one. A batch's lines go out
-in one `os.write` on an O_APPEND descriptor before the HTTP answer is sent: once a sample is
+in one `os.write` per file on an O_APPEND descriptor before the HTTP answer is sent: once a sample is
 answered its line is in the kernel, and a crash or restart of the server loses nothing already
-answered. Files roll over to the next sequence number past `max_bytes`; nothing is deleted.
+answered. Files roll over to the next sequence number at `max_bytes`, mid-batch if need be (no file grows
+past it unless one line alone is larger); nothing is deleted.
 Standard library only (the in-process reward file uses it too).
 """
 
@@ -55,19 +56,38 @@ class AuditLog:
         return self._fd
 
     def write(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Append records as JSON lines (one write call). Raises OSError; callers count it."""
-        data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
-        if not data:
+        """Append records as JSON lines. Raises OSError; callers count it.
+
+        A batch goes out in as few writes as the size limit allows: lines are grouped so no file
+        grows past `max_bytes` (a single line larger than the limit gets a file of its own)."""
+        lines = [
+            (json.dumps(r, ensure_ascii=False, default=str) + "\n").encode("utf-8", "replace")
+            for r in records
+        ]
+        if not lines:
             return
-        payload = data.encode("utf-8", "replace")
         with self._lock:
-            fd = self._open()
-            written = 0
-            while written < len(payload):  # a regular file takes it in one call; loop for safety
-                written += os.write(fd, payload[written:])
-            self._size += len(payload)
-            if self.fsync:
-                os.fsync(fd)
+            start = 0
+            while start < len(lines):
+                fd = self._open()
+                room = self.max_bytes - self._size
+                end, size = start, 0
+                while end < len(lines) and (
+                    size + len(lines[end]) <= room or (end == start and self._size == 0)
+                ):
+                    size += len(lines[end])
+                    end += 1
+                if end == start:  # this file is full: roll over and try again
+                    self._size = self.max_bytes
+                    continue
+                payload = b"".join(lines[start:end])
+                written = 0
+                while written < len(payload):  # a regular file takes it in one call; loop for safety
+                    written += os.write(fd, payload[written:])
+                self._size += len(payload)
+                if self.fsync:
+                    os.fsync(fd)
+                start = end
 
     def close(self) -> None:
         with self._lock:

@@ -75,6 +75,11 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.judge_images_skipped = Counter(
+            "seekworld_judge_images_skipped",
+            "Judged samples sent without their image: --judge-sees-image but no --judge-image-root",
+            registry=r,
+        )
         self.judge_latency = Histogram(
             "seekworld_judge_latency_seconds",
             "Judge latency per sample, tries included (cache hits excluded)",
@@ -108,6 +113,8 @@ class Metrics:
         self.judge_requests.labels(outcome).inc()
         if result.attempts:
             self.judge_calls.inc(result.attempts)
+        if result.image_skipped:
+            self.judge_images_skipped.inc()
         if not result.cached and result.flagged is None:
             self.judge_latency.observe(result.latency_s)
 

@@ -39,6 +39,7 @@ class ServerOptions:
     log_level: str = "info"
     access_log: bool = False  # 4,096 lines per training step, and URLs may carry the token
     backlog: int = 2048  # a rollout burst opens thousands of connections at once
+    body_timeout_s: float = 30.0  # per read while a request's headers and body arrive
 
 
 def _bind(host: str, port: int) -> str:
@@ -50,7 +51,10 @@ def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str,
     return {
         "bind": [_bind(options.host, options.port)],
         "workers": options.workers,
-        "worker_class": options.worker_class,
+        # Our gthread subclass: arrival stamps, read timeouts, listeners closed on SIGTERM.
+        "worker_class": "seekworld.serve.worker.ThreadWorker"
+        if options.worker_class == "gthread"
+        else options.worker_class,
         # gunicorn silently turns `sync` with threads > 1 into gthread: keep sync really sync.
         "threads": options.threads if options.worker_class != "sync" else 1,
         "timeout": int(judge_s + 60),  # > the judge's budget: the judge gives up first
@@ -102,6 +106,9 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
     from seekworld.serve import app as app_module
 
     load_gazetteer()
+    from seekworld.serve.worker import ThreadWorker
+
+    ThreadWorker.body_timeout_s = options.body_timeout_s
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -110,7 +117,12 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return app_module.create_app(config, token=options.token, max_body_bytes=options.max_body_bytes)
+            return app_module.create_app(
+                config,
+                token=options.token,
+                max_body_bytes=options.max_body_bytes,
+                body_timeout_s=options.body_timeout_s,
+            )
 
     try:
         _App(prog="seekworld serve").run()

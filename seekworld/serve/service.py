@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from seekworld import __version__
 from seekworld.rewards.batch import ScoredSample, score_samples, to_openrlhf
@@ -23,7 +25,7 @@ from seekworld.rewards.response import ChatTemplate, resolve_template
 from seekworld.rewards.variants import RewardConfig
 from seekworld.serve.audit import AuditLog
 
-__all__ = ["ENV_VARS", "RewardService", "ServiceConfig"]
+__all__ = ["ENV_VARS", "RewardService", "ServiceConfig", "redact_url"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,11 @@ ENV_VARS = {
     "SEEKWORLD_JUDGE_RETRIES": "extra tries per judge call (default 2)",
     "SEEKWORLD_JUDGE_CONCURRENCY": "judge calls in flight per process (default 32)",
     "SEEKWORLD_JUDGE_MAX_TOKENS": "max tokens of the judge's reply (default 8)",
+    "SEEKWORLD_JUDGE_IMAGE_ROOT": "directories the judge's images may come from (os.pathsep-separated)",
+    "SEEKWORLD_JUDGE_STRUCTURED": '1: ask for {"verdict": n} through a JSON schema (vLLM, OpenAI)',
+    "SEEKWORLD_JUDGE_BREAKER_FAILURES": "consecutive judge outages that skip the judge (default 5, 0 off)",
+    "SEEKWORLD_JUDGE_BREAKER_COOLDOWN": "seconds the judge is skipped before a probe (default 30)",
+    "SEEKWORLD_REQUEST_DEADLINE": "seconds from a request's arrival to its answer (default 60)",
     "SEEKWORLD_LOG_DIR": "write the audit log here",
 }
 
@@ -54,6 +61,7 @@ class ServiceConfig:
     judge: JudgeConfig | None = None
     log_dir: str | None = None
     log_max_bytes: int = 100 * 1024 * 1024
+    request_deadline_s: float = 60.0  # from arrival (queueing included); the judge gives up by then
 
     @classmethod
     def build(
@@ -73,8 +81,13 @@ class ServiceConfig:
         judge_concurrency: int = 32,
         judge_max_tokens: int = 8,
         judge_budget_s: float = 90.0,
+        judge_image_roots: Sequence[str] = (),
+        judge_structured: bool = False,
+        judge_breaker_failures: int = 5,
+        judge_breaker_cooldown_s: float = 30.0,
         log_dir: str | None = None,
         log_max_bytes: int = 100 * 1024 * 1024,
+        request_deadline_s: float = 60.0,
     ) -> ServiceConfig:
         """Validate knobs into a config. Raises ValueError/KeyError saying what to fix."""
         reward = RewardConfig.from_variant(variant, weights)
@@ -97,8 +110,14 @@ class ServiceConfig:
                 concurrency=judge_concurrency,
                 max_tokens=judge_max_tokens,
                 budget_s=judge_budget_s,
+                image_roots=tuple(r for r in judge_image_roots if r),
+                structured=judge_structured,
+                breaker_failures=judge_breaker_failures,
+                breaker_cooldown_s=judge_breaker_cooldown_s,
             )
-        return cls(reward, template, judge, log_dir, log_max_bytes)
+        if not 0 < request_deadline_s < 170:
+            raise ValueError("the request deadline must be > 0 and under upstream's 180 s client timeout")
+        return cls(reward, template, judge, log_dir, log_max_bytes, request_deadline_s)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -108,6 +127,9 @@ class ServiceConfig:
         def get(name: str) -> str | None:
             value = env.get(name)
             return value if value not in (None, "") else None
+
+        def flag(name: str) -> bool:
+            return (get(name) or "0").lower() in ("1", "true", "yes")
 
         def number(name: str, default: float, kind: type = float) -> Any:
             value = get(name)
@@ -125,13 +147,18 @@ class ServiceConfig:
             judge_url=get("SEEKWORLD_JUDGE_URL"),
             judge_model=get("SEEKWORLD_JUDGE_MODEL"),
             judge_api_key=get("SEEKWORLD_JUDGE_API_KEY") or get("OPENAI_API_KEY"),
-            judge_sees_image=(get("SEEKWORLD_JUDGE_SEES_IMAGE") or "0").lower() in ("1", "true", "yes"),
+            judge_sees_image=flag("SEEKWORLD_JUDGE_SEES_IMAGE"),
             judge_mode=get("SEEKWORLD_JUDGE_MODE") or "binary",
             judge_timeout_s=number("SEEKWORLD_JUDGE_TIMEOUT", 20.0),
             judge_retries=number("SEEKWORLD_JUDGE_RETRIES", 2, int),
             judge_concurrency=number("SEEKWORLD_JUDGE_CONCURRENCY", 32, int),
             judge_max_tokens=number("SEEKWORLD_JUDGE_MAX_TOKENS", 8, int),
+            judge_image_roots=(get("SEEKWORLD_JUDGE_IMAGE_ROOT") or "").split(os.pathsep),
+            judge_structured=flag("SEEKWORLD_JUDGE_STRUCTURED"),
+            judge_breaker_failures=number("SEEKWORLD_JUDGE_BREAKER_FAILURES", 5, int),
+            judge_breaker_cooldown_s=number("SEEKWORLD_JUDGE_BREAKER_COOLDOWN", 30.0),
             log_dir=get("SEEKWORLD_LOG_DIR"),
+            request_deadline_s=number("SEEKWORLD_REQUEST_DEADLINE", 60.0),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -140,9 +167,36 @@ class ServiceConfig:
             "variant": self.reward.variant,
             "weights": dict(self.reward.weights),
             "chat_template": self.template.name,
-            "judge": None if self.judge is None else {"url": self.judge.url, "model": self.judge.model},
+            "judge": None
+            if self.judge is None
+            else {
+                "url": redact_url(self.judge.url),
+                "model": self.judge.model,
+                "sees_image": self.judge.sees_image and bool(self.judge.image_roots),
+            },
             "version": __version__,
         }
+
+
+_SECRET_PARAM = re.compile(r"(?i)(?:key|token|secret|password|passwd|pwd|auth|sig|signature|credential)")
+
+
+def redact_url(url: str) -> str:
+    """The URL without credentials: userinfo and secret-looking query values become `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(
+        f"{k}=***" if _SECRET_PARAM.search(k) else f"{k}={v}" if v or "=" in pair else k
+        for pair in parts.query.split("&")
+        if pair
+        for k, _, v in [pair.partition("=")]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 SamplesHook = Callable[[Sequence[ScoredSample]], None]
@@ -165,10 +219,17 @@ class RewardService:
         self.audit = AuditLog(config.log_dir, config.log_max_bytes) if config.log_dir else None
 
     def score(
-        self, queries: Sequence[str], prompts: Sequence[str] | None, labels: Sequence[Any]
+        self,
+        queries: Sequence[str],
+        prompts: Sequence[str] | None,
+        labels: Sequence[Any],
+        arrival: float | None = None,
     ) -> list[ScoredSample]:
+        """Score a request. `arrival` (`time.monotonic()` when it reached the server; default now)
+        starts the request deadline, so time spent queueing counts against it."""
+        deadline = (time.monotonic() if arrival is None else arrival) + self.config.request_deadline_s
         samples = score_samples(
-            queries, prompts, labels, self.config.reward, self.judge, self.config.template
+            queries, prompts, labels, self.config.reward, self.judge, self.config.template, deadline=deadline
         )
         if self.audit is not None:
             self._audit(samples)

@@ -81,7 +81,8 @@ class StubJudge(Judge):
         self.results = list(results)
         self.items = []
 
-    def score_many(self, items, budget_s=None):
+    def score_many(self, items, budget_s=None, deadline=None):
+        self.deadline = deadline
         self.items.extend(items)
         return [self.results.pop(0) for _ in items]
 
@@ -100,7 +101,8 @@ def test_judge_variant_adds_the_weighted_verdict_and_counts_errors():
     # the judge saw the think block and the answer, and not the sample with a broken label
     assert len(judge.items) == 3
     assert judge.items[0].reasoning.startswith("Signs in simplified Chinese")
-    assert judge.items[0].answer == "$China,四川省$"
+    # the answer as the verifier read it (gazetteer names), the policy's own text only for screening
+    assert judge.items[0].answer == "China, Sichuan" and judge.items[0].raw_answer == "$China,四川省$"
 
 
 def test_judge_gets_the_label_image():

@@ -183,7 +183,7 @@ def test_audit_write_failure_still_answers(tmp_path):
 
 def test_internal_error_is_json_500(client, monkeypatch):
     service = client.application.extensions["seekworld"]["service"]
-    monkeypatch.setattr(service, "score", lambda *a: 1 / 0)
+    monkeypatch.setattr(service, "score", lambda *a, **k: 1 / 0)
     r = client.post("/get_reward", json=GOOD)
     assert r.status_code == 500 and r.get_json() == {"error": "internal error: ZeroDivisionError"}
 
@@ -196,7 +196,8 @@ def test_gunicorn_timeouts_nest_so_a_slow_judge_never_kills_a_worker():
     # one call < the judge's worst case with retries < request budget < worker timeout < upstream's 180 s
     assert config.judge.timeout_s < config.judge.worst_case_s < config.judge.budget_s
     assert config.judge.budget_s < opts["timeout"] < 180
-    assert opts["bind"] == ["[::1]:5001"] and opts["workers"] == 3 and opts["worker_class"] == "gthread"
+    assert opts["bind"] == ["[::1]:5001"] and opts["workers"] == 3
+    assert opts["worker_class"] == "seekworld.serve.worker.ThreadWorker"  # gthread, subclassed
     assert opts["accesslog"] is None and opts["preload_app"] is False
 
 

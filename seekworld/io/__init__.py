@@ -1,0 +1,1 @@
+"""Input/output helpers shared across seekworld (a leaf package: it imports nothing else from seekworld)."""

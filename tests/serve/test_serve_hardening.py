@@ -1,0 +1,157 @@
+"""Issue 13 §4: the server's attack surface. App-level checks through Flask's test client; the
+socket-level ones (a stalled body, SIGTERM) against a real `seekworld serve` under gunicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from seekworld.cli.main import build_parser
+from seekworld.serve.app import create_app
+from seekworld.serve.audit import AuditLog
+from seekworld.serve.service import ServiceConfig
+
+REPO = Path(__file__).resolve().parents[2]
+PROMPT = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
+RIGHT = PROMPT + "<think>Red soil.</think><answer>$China,Sichuan$</answer><|im_end|>"
+GOOD = {"query": [RIGHT], "prompts": [PROMPT], "labels": ["$china,sichuan$"]}
+
+
+def run_serve(monkeypatch, *argv):
+    """`seekworld serve ARGV` with gunicorn replaced by a recorder: returns (exit status, started)."""
+    import seekworld.serve.runner as runner
+
+    started = []
+    monkeypatch.setattr(runner, "serve", lambda config, options: started.append(options) or 0)
+    args = build_parser().parse_args(["serve", *argv])
+    from seekworld.cli.serve import run
+
+    return run(args), started
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "example.org"])
+def test_an_open_host_needs_a_token(monkeypatch, capsys, host):
+    monkeypatch.delenv("SEEKWORLD_TOKEN", raising=False)
+    status, started = run_serve(monkeypatch, "--host", host)
+    assert status == 2 and not started and "--allow-no-token" in capsys.readouterr().err
+    assert run_serve(monkeypatch, "--host", host, "--token", "t")[0] == 0
+    assert run_serve(monkeypatch, "--host", host, "--allow-no-token")[0] == 0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
+def test_loopback_needs_no_token(monkeypatch, host):
+    monkeypatch.delenv("SEEKWORLD_TOKEN", raising=False)
+    assert run_serve(monkeypatch, "--host", host)[0] == 0
+
+
+def test_health_never_shows_judge_credentials():
+    config = ServiceConfig.build(
+        variant="rule+judge", judge_url="http://alice:s3cret@judge:8001/v1?api_key=k3y&x=1", judge_model="m"
+    )
+    text = create_app(config).test_client().get("/health").get_data(as_text=True)
+    assert "s3cret" not in text and "k3y" not in text and "alice" not in text
+    assert json.loads(text)["judge"]["url"] == "http://***@judge:8001/v1?api_key=***&x=1"
+
+
+def test_deeply_nested_json_is_a_400():
+    client = create_app(ServiceConfig.build()).test_client()
+    r = client.post("/get_reward", data=b"[" * 100_000 + b"]" * 100_000)
+    assert r.status_code == 400 and "nested" in r.get_json()["error"]
+    r = client.post("/get_reward", data=b'{"query": ' + b"[" * 50_000)
+    assert r.status_code == 400
+
+
+def test_audit_files_roll_mid_batch(tmp_path):
+    audit = AuditLog(str(tmp_path), max_bytes=2000)
+    audit.write([{"i": i, "pad": "x" * 80} for i in range(100)])  # ~10 kB in one batch
+    audit.write([{"big": "y" * 5000}])  # one line over the limit: a file of its own
+    sizes = sorted(p.stat().st_size for p in tmp_path.glob("audit-*.jsonl"))
+    assert len(sizes) >= 6 and sorted(sizes)[:-1][-1] <= 2000 and sizes[-1] > 5000
+    lines = [
+        json.loads(x) for p in sorted(tmp_path.glob("audit-*.jsonl")) for x in p.read_text().splitlines()
+    ]
+    assert [r["i"] for r in lines if "i" in r] == list(range(100))  # nothing lost, in order
+
+
+# --- against a real server ---------------------------------------------------------------------
+
+pytest.importorskip("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    procs: list[subprocess.Popen] = []
+
+    def start(*args: str) -> int:
+        port = free_port()
+        cmd = [sys.executable, "-m", "seekworld", "serve", "--port", str(port), "--workers", "1", *args]
+        log = open(tmp_path / "server.log", "ab")
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log, start_new_session=True)
+        procs.append(proc)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    return port
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError((tmp_path / "server.log").read_text()[-2000:])
+
+    start.procs = procs  # type: ignore[attr-defined]
+    yield start
+    for proc in procs:  # only the servers this test started, by their process group
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def post(port: int, timeout: float = 10) -> int:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/get_reward", data=json.dumps(GOOD).encode())
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status
+
+
+def test_stalled_bodies_cannot_hold_every_thread(server):
+    port = server("--threads", "2", "--body-timeout", "1")
+    stalled = []
+    for _ in range(6):  # 3x the threads: each sends headers, then nothing
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+        stalled.append(s)
+    time.sleep(0.2)
+    start = time.monotonic()
+    assert post(port, timeout=15) == 200
+    assert time.monotonic() - start < 8  # freed by the read timeout, not by the client
+    for s in stalled:
+        s.close()
+
+
+def test_sigterm_stops_accepting_at_once(server):
+    port = server("--threads", "2", "--request-deadline", "30")
+    master = server.procs[-1]
+    held = socket.create_connection(("127.0.0.1", port))  # an open connection keeps the drain going
+    os.kill(master.pid, signal.SIGTERM)  # the server this test started
+    time.sleep(1.0)
+    start = time.monotonic()
+    with pytest.raises(OSError):  # refused at once (it used to be held ~4 s, then reset)
+        late = socket.create_connection(("127.0.0.1", port), timeout=10)
+        late.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        late.recv(100)
+    assert time.monotonic() - start < 1.0
+    held.close()
+    master.wait(30)
