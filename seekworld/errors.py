@@ -7,7 +7,7 @@ Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["SeekworldError", "UnknownNameError"]
+__all__ = ["SeekworldError", "UnknownNameError", "UsageError"]
 
 
 class SeekworldError(Exception):
@@ -23,3 +23,7 @@ class UnknownNameError(SeekworldError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class UsageError(SeekworldError, ValueError):
+    """A flag or option value that cannot work (out of range, missing, contradictory)."""

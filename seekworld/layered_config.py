@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from seekworld.errors import UnknownNameError
+
 try:  # Python 3.11+; tomli is the same parser for 3.10
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - exercised on 3.10 only
@@ -173,7 +175,7 @@ class LayeredConfig:
     values: Mapping[str, Any]
     sources: tuple[str, ...] = ("default",)
 
-    error_type: ClassVar[type[Exception]] = KeyError
+    error_type: ClassVar[type[Exception]] = UnknownNameError
 
     @staticmethod
     def unknown(key: str, known: Mapping[str, Any]) -> str:

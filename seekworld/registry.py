@@ -1,6 +1,7 @@
 """A small named registry (reward variants, reward components, input formats).
 
-Duplicates are rejected; an unknown name gets "Did you mean ...?".
+Duplicates are rejected; an unknown name raises `UnknownNameError` (also a `KeyError`) with
+"Did you mean ...?".
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from typing import Generic, TypeVar
+
+from seekworld.errors import UnknownNameError
 
 T = TypeVar("T")
 
@@ -31,7 +34,7 @@ class Registry(Generic[T]):
         except KeyError:
             close = difflib.get_close_matches(name, self._items, n=3, cutoff=0.5)
             hint = f" Did you mean: {', '.join(close)}?" if close else ""
-            raise KeyError(
+            raise UnknownNameError(
                 f"Unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(self._items))}"
             ) from None
 

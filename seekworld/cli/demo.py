@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -22,21 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seekworld.cli.predict import engine_from_args
-    from seekworld.eval.engines import EngineUnavailable
+    import gradio  # noqa: F401  (missing: main names the `demo` extra)
 
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        print("seekworld demo: needs gradio: pip install 'seekworld[demo]'", file=sys.stderr)
-        return 2
+    from seekworld.cli.predict import engine_from_args
     from seekworld.demo.app import build_app
 
-    try:
-        engine, params = engine_from_args(args)
-    except (ValueError, EngineUnavailable) as exc:
-        print(f"seekworld demo: {exc}", file=sys.stderr)
-        return 2
+    engine, params = engine_from_args(args)
     app = build_app(engine, params, args.max_pixels, args.prompt_template)
     app.queue().launch(server_name=args.host, server_port=args.port, share=False, ssr_mode=False)
     return 0

@@ -8,6 +8,8 @@ import re
 import sys
 from pathlib import Path
 
+from seekworld.errors import UsageError
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -73,11 +75,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text.rstrip("/").split("/")[-1]) or "model"
 
 
-def _fail(message: str) -> int:
-    print(f"seekworld eval: {message}", file=sys.stderr)
-    return 2
-
-
 def _compare(args: argparse.Namespace) -> int:
     from seekworld.eval.compare import compare_runs, render_comparison
 
@@ -97,7 +94,7 @@ def _table(args: argparse.Namespace) -> int:
     for d in args.table:
         path = Path(d) / "report.json"
         if not path.exists():
-            return _fail(f"{path} does not exist (run `seekworld eval --output {d}` first)")
+            raise UsageError(f"{path} does not exist (run `seekworld eval --output {d}` first)")
         reports.append(json.loads(path.read_text(encoding="utf-8")))
     print(render_table(reports, labels=run_labels(reports, list(args.table))))
     return 0
@@ -110,20 +107,17 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     missing = [f"--{n}" for n in ("data", "engine", "model") if not getattr(args, n)]
     if missing:
-        return _fail(f"evaluating needs {', '.join(missing)} (or use --compare / --table)")
+        raise UsageError(f"evaluating needs {', '.join(missing)} (or use --compare / --table)")
     if args.samples < 1 or args.max_new_tokens < 1 or args.concurrency < 1:
-        return _fail("--samples, --max-new-tokens and --concurrency must be at least 1")
+        raise UsageError("--samples, --max-new-tokens and --concurrency must be at least 1")
     data = tuple(d.strip() for d in args.data.split(",") if d.strip())
     for d in data:
         if not Path(d).is_file():
-            return _fail(f"data file {d} does not exist")
+            raise UsageError(f"data file {d} does not exist")
     temperature = args.temperature if args.temperature is not None else (0.0 if args.samples == 1 else 1.0)
     if args.samples > 1 and temperature == 0:
         print("seekworld eval: warning: greedy decoding gives K identical samples", file=sys.stderr)
-    try:
-        engine_args = parse_engine_args(args.engine_arg)
-    except ValueError as exc:
-        return _fail(str(exc))
+    engine_args = parse_engine_args(args.engine_arg)
     name = args.name or args.model
     cfg = EvalConfig(
         data=data,
@@ -164,19 +158,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seekworld.eval.engines import EngineUnavailable
-    from seekworld.eval.rows import RowError
-    from seekworld.eval.runner import EvalError
-    from seekworld.geo.label import LabelError
-
     try:
         if args.compare:
             return _compare(args)
         if args.table:
             return _table(args)
         return _evaluate(args)
-    except (EvalError, RowError, LabelError, EngineUnavailable, OSError) as exc:
-        return _fail(str(exc))
     except KeyboardInterrupt:
         print("\nseekworld eval: interrupted; rerun the same command to continue", file=sys.stderr)
         return 130

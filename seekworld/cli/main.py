@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from seekworld import __version__
+from seekworld.errors import SeekworldError
 
 # Subcommand name -> module under seekworld.cli (module names avoid Python keywords and clashes).
 SUBCOMMANDS: dict[str, str] = {
@@ -59,16 +60,30 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
+    except SeekworldError as exc:
+        return _fail(args, str(exc))
+    except OSError as exc:
+        # A path the user named (missing input, unwritable output): one line, not a traceback.
+        # An OSError without a file name is not the user's to fix and keeps its traceback.
+        if exc.filename is None:
+            raise
+        return _fail(args, f"{exc.filename}: {exc.strerror or exc}")
     except ModuleNotFoundError as exc:
         if exc.name is None or exc.name.split(".")[0] == "seekworld":
             raise
         extra = EXTRAS.get(args.command, "test")
-        print(
-            f"seekworld {args.command}: needs the Python package {exc.name!r}, which is not installed; "
+        return _fail(
+            args,
+            f"needs the Python package {exc.name!r}, which is not installed; "
             f"install the extra: pip install 'seekworld[{extra}]'",
-            file=sys.stderr,
         )
-        return 2
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    """Every user-fixable error ends here: `seekworld CMD: message` on stderr, exit 2."""
+    command = " ".join(filter(None, (args.command, getattr(args, "traces_command", None))))
+    print(f"seekworld {command}: {message}", file=sys.stderr, flush=True)
+    return 2
 
 
 if __name__ == "__main__":

@@ -64,16 +64,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seekworld.eval.engines import EngineUnavailable, Request
+    from seekworld.eval.engines import Request
     from seekworld.eval.inference import format_result, image_row, interpret
-    from seekworld.prepare.prompts import TemplateError
 
-    try:
-        row = image_row(args.image, args.max_pixels, args.prompt_template)
-        engine, params = engine_from_args(args)
-    except (OSError, ValueError, TemplateError, EngineUnavailable) as exc:
-        print(f"seekworld predict: {exc}", file=sys.stderr)
-        return 2
+    row = image_row(args.image, args.max_pixels, args.prompt_template)
+    engine, params = engine_from_args(args)
     try:
         (output,) = list(engine.generate([row], [Request(0, 0)], params))
     finally:

@@ -91,26 +91,16 @@ def parse_inputs(values: list[str], default_split: str) -> list[tuple[str, str]]
 
 
 def run(args: argparse.Namespace) -> int:
-    from seekworld.prepare.balance import BalanceError, parse_balance
+    from seekworld.prepare.balance import parse_balance
     from seekworld.prepare.formats import FORMATS
     from seekworld.prepare.images import DEFAULT_MAX_PIXELS
-    from seekworld.prepare.pipeline import USE_DEFAULT, PrepareConfig, PrepareError, prepare
-    from seekworld.prepare.prompts import PromptTemplate, TemplateError
+    from seekworld.prepare.pipeline import USE_DEFAULT, PrepareConfig, prepare
+    from seekworld.prepare.prompts import PromptTemplate
 
-    def fail(message: str) -> int:
-        print(f"seekworld prepare: error: {message}", file=sys.stderr)
-        return 2
-
-    if args.input_format not in ("auto", "traces") and args.input_format not in FORMATS:
-        try:
-            FORMATS.get(args.input_format)
-        except KeyError as exc:
-            return fail(exc.args[0])
-    try:
-        weights = USE_DEFAULT if args.balance is None else parse_balance(args.balance)
-        template = PromptTemplate.load(args.prompt_template) if args.prompt_template else PromptTemplate()
-    except (BalanceError, TemplateError) as exc:
-        return fail(str(exc))
+    if args.input_format not in ("auto", "traces"):
+        FORMATS.get(args.input_format)  # an unknown name raises with "did you mean"
+    weights = USE_DEFAULT if args.balance is None else parse_balance(args.balance)
+    template = PromptTemplate.load(args.prompt_template) if args.prompt_template else PromptTemplate()
     cfg = PrepareConfig(
         inputs=parse_inputs(args.input, args.split),
         output=args.output,
@@ -128,8 +118,6 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         report = prepare(cfg)
-    except PrepareError as exc:
-        return fail(str(exc))
     except KeyboardInterrupt:
         print("seekworld prepare: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -64,27 +64,22 @@ def _open_out(path: str) -> IO[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seekworld.errors import UsageError
     from seekworld.rewards.variants import RewardConfig
 
-    try:
-        config = RewardConfig.from_variant(args.reward, args.weights, country_credit=args.country_credit)
-    except (KeyError, ValueError) as exc:
-        print(f"seekworld score: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+    config = RewardConfig.from_variant(args.reward, args.weights, country_credit=args.country_credit)
     if config.needs_judge:
-        print(
-            "seekworld score: the judge component needs the reward server (seekworld serve)", file=sys.stderr
-        )
-        return 2
+        raise UsageError("the judge component needs the reward server (seekworld serve)")
+    # Both files open before any work: a missing input or an unwritable output is one line, exit 2.
+    source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     try:
-        source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
-    except OSError as exc:
-        print(f"seekworld score: cannot read {args.input}: {exc.strerror}", file=sys.stderr)
-        return 2
+        out = _open_out(args.output)
+    except OSError:
+        source.close()
+        raise
 
-    n = bad = 0
+    n = skipped = bad = 0
     sums = {"accuracy": 0.0, "format": 0.0, "reward": 0.0}
-    out = _open_out(args.output)
     try:
         with source:
             for lineno, line in enumerate(source, 1):
@@ -100,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     if not isinstance(row["response"], str):
                         raise ValueError("'response' must be a string")
                 except ValueError as exc:
-                    bad += 1
+                    skipped += 1
                     print(f"{args.input}:{lineno}: skipped: {exc}", file=sys.stderr)
                     continue
                 scored = score_row(row, config)
@@ -116,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             out.close()
     mean = {k: (v / n if n else 0.0) for k, v in sums.items()}
     print(
-        f"scored {n} rows ({bad} with errors) | accuracy {mean['accuracy']:.4f} | "
+        f"scored {n} rows ({bad} with errors, {skipped} lines skipped) | accuracy {mean['accuracy']:.4f} | "
         f"format rate {mean['format']:.4f} | mean reward {mean['reward']:.4f} | variant {config.variant}",
         file=sys.stderr,
     )

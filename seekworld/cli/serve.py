@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 
 def is_loopback(host: str) -> bool:
@@ -120,48 +119,42 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seekworld.errors import UsageError
     from seekworld.serve.runner import ServerOptions, serve
     from seekworld.serve.service import ServiceConfig
 
-    try:
-        config = ServiceConfig.build(
-            variant=args.reward,
-            weights=args.weights,
-            chat_template=args.chat_template,
-            assistant_marker=args.assistant_marker,
-            end_tokens=args.end_tokens,
-            judge_url=args.judge_url,
-            judge_model=args.judge_model,
-            judge_api_key=args.judge_api_key,
-            judge_sees_image=args.judge_sees_image,
-            judge_mode=args.judge_mode,
-            judge_timeout_s=args.judge_timeout,
-            judge_retries=args.judge_retries,
-            judge_concurrency=args.judge_concurrency,
-            judge_max_tokens=args.judge_max_tokens,
-            judge_budget_s=args.judge_budget,
-            judge_image_roots=args.judge_image_root
-            or (os.environ.get("SEEKWORLD_JUDGE_IMAGE_ROOT") or "").split(os.pathsep),
-            judge_structured=args.judge_structured,
-            judge_breaker_failures=args.judge_breaker_failures,
-            judge_breaker_cooldown_s=args.judge_breaker_cooldown,
-            log_dir=args.log_dir,
-            log_max_bytes=int(args.log_max_mb * 1024 * 1024),
-            request_deadline_s=args.request_deadline,
-        )
-    except (KeyError, ValueError) as exc:
-        print(f"seekworld serve: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+    config = ServiceConfig.build(
+        variant=args.reward,
+        weights=args.weights,
+        chat_template=args.chat_template,
+        assistant_marker=args.assistant_marker,
+        end_tokens=args.end_tokens,
+        judge_url=args.judge_url,
+        judge_model=args.judge_model,
+        judge_api_key=args.judge_api_key,
+        judge_sees_image=args.judge_sees_image,
+        judge_mode=args.judge_mode,
+        judge_timeout_s=args.judge_timeout,
+        judge_retries=args.judge_retries,
+        judge_concurrency=args.judge_concurrency,
+        judge_max_tokens=args.judge_max_tokens,
+        judge_budget_s=args.judge_budget,
+        judge_image_roots=args.judge_image_root
+        or (os.environ.get("SEEKWORLD_JUDGE_IMAGE_ROOT") or "").split(os.pathsep),
+        judge_structured=args.judge_structured,
+        judge_breaker_failures=args.judge_breaker_failures,
+        judge_breaker_cooldown_s=args.judge_breaker_cooldown,
+        log_dir=args.log_dir,
+        log_max_bytes=int(args.log_max_mb * 1024 * 1024),
+        request_deadline_s=args.request_deadline,
+    )
     if config.judge is not None and config.judge.budget_s >= 170:
-        print("seekworld serve: --judge-budget must stay under upstream's 180 s timeout", file=sys.stderr)
-        return 2
+        raise UsageError("--judge-budget must stay under upstream's 180 s timeout")
     if not args.token and not is_loopback(args.host) and not args.allow_no_token:
-        print(
-            f"seekworld serve: --host {args.host} is reachable from other machines: set --token "
-            "(or $SEEKWORLD_TOKEN), or pass --allow-no-token to serve it open",
-            file=sys.stderr,
+        raise UsageError(
+            f"--host {args.host} is reachable from other machines: set --token "
+            "(or $SEEKWORLD_TOKEN), or pass --allow-no-token to serve it open"
         )
-        return 2
     options = ServerOptions(
         host=args.host,
         port=args.port,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,37 +29,25 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seekworld.sft.config import DEFAULT_CONFIG, SFTConfigError, load_sft_config
-    from seekworld.sft.data import SFTDataError, load_rows
+    from seekworld.sft.config import DEFAULT_CONFIG, load_sft_config
+    from seekworld.sft.data import load_rows
 
     if args.print_default_config:
         print(DEFAULT_CONFIG.read_text(encoding="utf-8"), end="")
         return 0
-    try:
-        config = load_sft_config(args.config, args.set)
-    except SFTConfigError as exc:
-        print(f"seekworld sft: {exc}", file=sys.stderr)
-        return 2
+    config = load_sft_config(args.config, args.set)
     if args.dry_run:
         from seekworld.sft.train import check_rows
 
-        try:
-            for key in ("data.train", "data.eval"):
-                if config[key]:
-                    rows = load_rows(config[key])
-                    check_rows(rows, config[key])
-                    print(f"{key}: {len(rows)} rows ok ({config[key]})")
-        except (OSError, SFTDataError, ValueError) as exc:
-            print(f"seekworld sft: {exc}", file=sys.stderr)
-            return 2
+        for key in ("data.train", "data.eval"):
+            if config[key]:
+                rows = load_rows(config[key])
+                check_rows(rows, config[key])
+                print(f"{key}: {len(rows)} rows ok ({config[key]})")
         print(f"model: {config['model.path']} -> {config['train.output_dir']}")
         return 0
     from seekworld.sft.train import run_sft
 
-    try:
-        summary = run_sft(config)
-    except (OSError, SFTDataError) as exc:
-        print(f"seekworld sft: {exc}", file=sys.stderr)
-        return 2
+    summary = run_sft(config)
     print(json.dumps(summary))
     return 0

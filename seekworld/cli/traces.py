@@ -95,14 +95,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    def fail(message: str) -> int:
-        print(f"seekworld traces {args.traces_command}: error: {message}", file=sys.stderr)
-        return 2
-
-    try:
-        zoom = _zoom_config(args)
-    except ValueError as exc:
-        return fail(str(exc))
+    zoom = _zoom_config(args)
     if args.traces_command == "prompt-template":
         from seekworld.prepare.prompts import DEFAULT_QUESTION
         from seekworld.zoom.protocol import system_prompt
@@ -115,21 +108,18 @@ def run(args: argparse.Namespace) -> int:
                 fh.write(text)
         return 0
     if args.traces_command == "prepare":
-        return _prepare(args, zoom, fail)
-    return _collect(args, zoom, fail)
+        return _prepare(args, zoom)
+    return _collect(args, zoom)
 
 
-def _prepare(args: argparse.Namespace, zoom, fail) -> int:
+def _prepare(args: argparse.Namespace, zoom) -> int:
     from seekworld.cli.prepare import parse_inputs
     from seekworld.prepare.images import DEFAULT_MAX_PIXELS
-    from seekworld.prepare.pipeline import PrepareConfig, PrepareError
-    from seekworld.prepare.prompts import PromptTemplate, TemplateError
+    from seekworld.prepare.pipeline import PrepareConfig
+    from seekworld.prepare.prompts import PromptTemplate
     from seekworld.traces.prepare import prepare_traces
 
-    try:
-        template = PromptTemplate.load(args.prompt_template) if args.prompt_template else PromptTemplate()
-    except TemplateError as exc:
-        return fail(str(exc))
+    template = PromptTemplate.load(args.prompt_template) if args.prompt_template else PromptTemplate()
     cfg = PrepareConfig(
         inputs=parse_inputs(args.input, args.split),
         output=args.output,
@@ -143,40 +133,30 @@ def _prepare(args: argparse.Namespace, zoom, fail) -> int:
         datasource=args.datasource,
         progress=False,
     )
-    try:
-        report = prepare_traces(cfg, zoom)
-    except PrepareError as exc:
-        return fail(str(exc))
+    report = prepare_traces(cfg, zoom)
     for split, s in report["splits"].items():
         target = os.path.join(args.output, f"{split}.jsonl")
         print(f"{split}: {s['rows']} rows ({s['rejected']} rejected) -> {target}")
     return 0
 
 
-def _collect(args: argparse.Namespace, zoom, fail) -> int:
+def _collect(args: argparse.Namespace, zoom) -> int:
     from seekworld.traces.collect import ENGINES, CollectConfig, collect, read_rows
 
-    if args.engine not in ENGINES:
-        try:
-            ENGINES.get(args.engine)
-        except KeyError as exc:
-            return fail(exc.args[0])
-    try:
-        config = CollectConfig(
-            model=args.model,
-            base_url=args.base_url,
-            api_key=os.environ.get(args.api_key_env),
-            engine=args.engine,
-            temperature=args.temperature,
-            max_tokens=args.max_tokens,
-            tries=args.tries,
-            workers=args.workers,
-            min_zooms=args.min_zooms,
-            limit=args.limit,
-            zoom=zoom,
-        )
-    except ValueError as exc:
-        return fail(str(exc))
+    ENGINES.get(args.engine)  # an unknown name raises with "did you mean"
+    config = CollectConfig(
+        model=args.model,
+        base_url=args.base_url,
+        api_key=os.environ.get(args.api_key_env),
+        engine=args.engine,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        tries=args.tries,
+        workers=args.workers,
+        min_zooms=args.min_zooms,
+        limit=args.limit,
+        zoom=zoom,
+    )
 
     def progress(stats) -> None:
         print(f"\r{stats['kept']} kept / {stats['samples']} samples", end="", file=sys.stderr, flush=True)

@@ -27,10 +27,14 @@ def load_photo(source: Any, max_pixels: int | None = None):
     was trained on."""
     from PIL import Image, ImageOps
 
+    from seekworld.eval.rows import RowError
     from seekworld.prepare.images import DEFAULT_MAX_PIXELS, fit_to_budget
 
-    image = source if isinstance(source, Image.Image) else Image.open(Path(source))
-    image = ImageOps.exif_transpose(image).convert("RGB")
+    try:
+        image = source if isinstance(source, Image.Image) else Image.open(Path(source))
+        image = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, Image.DecompressionBombError) as exc:  # missing, unreadable, not an image
+        raise RowError(f"cannot read the photo {source}: {exc}") from None
     size = fit_to_budget(image.height, image.width, max_pixels or DEFAULT_MAX_PIXELS)
     if size is not None:
         image = image.resize((size[1], size[0]), Image.Resampling.LANCZOS)

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
+
 __all__ = [
     "IMAGE_TAG",
     "RowError",
@@ -39,7 +41,7 @@ __all__ = [
 IMAGE_TAG = "<image>"
 
 
-class RowError(ValueError):
+class RowError(SeekworldError, ValueError):
     """An evaluation row that cannot be used; the message names the file and line."""
 
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seekworld.errors import SeekworldError
 from seekworld.eval.engines import Engine, EngineOptions, GenParams, Request, create_engine
 from seekworld.eval.rows import RowError, load_rows, to_messages
 from seekworld.eval.scoring import SCORE_FIELDS, check_labels, score_response
@@ -35,7 +36,7 @@ RUN = "run.json"
 _PINNED = ("model", "engine", "temperature", "top_p", "max_new_tokens", "seed")
 
 
-class EvalError(RuntimeError):
+class EvalError(SeekworldError, RuntimeError):
     """The run cannot go on; the message says what to change."""
 
 

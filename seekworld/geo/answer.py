@@ -21,13 +21,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from seekworld.errors import SeekworldError
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize
 
 __all__ = ["AnswerError", "ParsedAnswer", "extract_answer", "parse_answer"]
 
 
-class AnswerError(ValueError):
+class AnswerError(SeekworldError, ValueError):
     """The response has no single `<answer>` block."""
 
 

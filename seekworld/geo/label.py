@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize, strip_type_words
 
 __all__ = ["GoldLabel", "LabelError", "format_label", "parse_label"]
 
 
-class LabelError(ValueError):
+class LabelError(SeekworldError, ValueError):
     """A gold label that cannot be read. The message says what is wrong with it."""
 
 

@@ -24,10 +24,12 @@ import os
 import stat
 from collections.abc import Iterable, Sequence
 
+from seekworld.errors import SeekworldError
+
 __all__ = ["ConfinedImageReader", "ImageRejected"]
 
 
-class ImageRejected(ValueError):
+class ImageRejected(SeekworldError, ValueError):
     """The image cannot be used. `reason` is deliberately coarse: it must not reveal what exists."""
 
     def __init__(self, reason: str, detail: str = "") -> None:

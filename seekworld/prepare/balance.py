@@ -12,6 +12,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from seekworld.errors import SeekworldError
+
 __all__ = ["DEFAULT_BALANCE", "UNKNOWN", "BalanceError", "balance", "normalize_difficulty", "parse_balance"]
 
 T = TypeVar("T")
@@ -20,7 +22,7 @@ DEFAULT_BALANCE: dict[str, int] = {"easy": 2, "medium": 2, "hard": 1}
 UNKNOWN = "unknown"
 
 
-class BalanceError(ValueError):
+class BalanceError(SeekworldError, ValueError):
     """A `--balance` spec that cannot be read."""
 
 

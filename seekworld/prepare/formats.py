@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.registry import Registry
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class InputError(ValueError):
+class InputError(SeekworldError, ValueError):
     """An input that cannot be read at all (missing, unknown format, hub unreachable)."""
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from seekworld.errors import SeekworldError
+
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "FACTOR",
@@ -49,7 +51,7 @@ _LOSSLESS = {"PNG", "BMP", "TIFF", "GIF", "PPM", "TGA"}
 _ORIENTATION = 0x0112  # EXIF tag
 
 
-class ImageRejected(Exception):
+class ImageRejected(SeekworldError):
     """The image cannot be used. `reason` is one of the rejection reasons in rejected.jsonl."""
 
     def __init__(self, reason: str, detail: str) -> None:

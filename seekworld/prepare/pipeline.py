@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError, UnknownNameError
 from seekworld.geo.label import GoldLabel, LabelError, format_label, parse_label
 from seekworld.prepare.balance import DEFAULT_BALANCE, balance, normalize_difficulty
 from seekworld.prepare.continents import continent_of
@@ -45,7 +46,7 @@ DEFAULT_BALANCE_SPLITS = "train"
 USE_DEFAULT = "default"
 
 
-class PrepareError(RuntimeError):
+class PrepareError(SeekworldError, RuntimeError):
     """A run that cannot start or go on (bad input, bad settings). The message says what to fix."""
 
 
@@ -201,8 +202,8 @@ def _samples(cfg: PrepareConfig, paths: list[str]) -> Iterator[RawSample]:
             yield from read_input(path, cfg.input_format, image_root=cfg.image_root, hf_split=cfg.hf_split)
         except InputError as exc:
             raise PrepareError(str(exc)) from None
-        except KeyError as exc:  # unknown --input-format (the registry's "did you mean")
-            raise PrepareError(exc.args[0]) from None
+        except UnknownNameError as exc:  # unknown --input-format (the registry's "did you mean")
+            raise PrepareError(str(exc)) from None
 
 
 def _progress(total: int | None, desc: str, enabled: bool) -> Any:
@@ -234,35 +235,37 @@ def _prepare_split(
             counts["resized"] += int(r.resized)
         accepted.append(_Accepted(sample, gold, messages, results))
 
-    for sample in _samples(cfg, paths):
-        if sample.problem is not None:
-            rejected.append(_reject(sample, *sample.problem))
-            continue
-        try:
-            gold = _gold_label(sample)
-        except LabelError as exc:
-            rejected.append(_reject(sample, "unparseable_label", str(exc)))
-            continue
-        if not sample.images:
-            rejected.append(_reject(sample, "missing_file", "row names no image"))
-            continue
-        messages = cfg.template.messages(sample.n_slots, sample.question)
-        tags = count_image_tags(messages)
-        if tags != len(sample.images):
-            rejected.append(
-                _reject(
-                    sample,
-                    "image_tag_mismatch",
-                    f"prompt has {tags} <image> tag(s) but the row has {len(sample.images)} image(s)",
+    try:  # closed before any error is printed: the message gets its own line
+        for sample in _samples(cfg, paths):
+            if sample.problem is not None:
+                rejected.append(_reject(sample, *sample.problem))
+                continue
+            try:
+                gold = _gold_label(sample)
+            except LabelError as exc:
+                rejected.append(_reject(sample, "unparseable_label", str(exc)))
+                continue
+            if not sample.images:
+                rejected.append(_reject(sample, "missing_file", "row names no image"))
+                continue
+            messages = cfg.template.messages(sample.n_slots, sample.question)
+            tags = count_image_tags(messages)
+            if tags != len(sample.images):
+                rejected.append(
+                    _reject(
+                        sample,
+                        "image_tag_mismatch",
+                        f"prompt has {tags} <image> tag(s) but the row has {len(sample.images)} image(s)",
+                    )
                 )
-            )
-            continue
-        pending.append((sample, gold, messages, [runner.submit(src, img_cfg) for src in sample.images]))
-        while len(pending) > runner.window:
+                continue
+            pending.append((sample, gold, messages, [runner.submit(src, img_cfg) for src in sample.images]))
+            while len(pending) > runner.window:
+                finish_one()
+        while pending:
             finish_one()
-    while pending:
-        finish_one()
-    bar.close()
+    finally:
+        bar.close()
 
     weights = cfg.balance
     if weights == USE_DEFAULT:
@@ -353,9 +356,17 @@ def _check(cfg: PrepareConfig) -> None:
     for split, _ in cfg.inputs:
         if not split or "/" in split or split.startswith(".") or split in {"rejected", "report"}:
             raise PrepareError(f"bad split name {split!r}")
+    check_output_and_inputs(cfg)
+
+
+def check_output_and_inputs(cfg: PrepareConfig) -> None:
+    """Before any folder is made: the output is a folder (or absent) and every local input exists."""
     out = Path(cfg.output)
     if out.exists() and not out.is_dir():
         raise PrepareError(f"--output {out} exists and is not a folder")
+    for _, path in cfg.inputs:
+        if not path.startswith("hf:") and not Path(path).exists():
+            raise PrepareError(f"input {path} does not exist")
 
 
 def prepare(cfg: PrepareConfig) -> dict[str, Any]:

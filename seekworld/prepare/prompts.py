@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from seekworld.errors import SeekworldError
+
 __all__ = ["DEFAULT_QUESTION", "DEFAULT_SYSTEM", "IMAGE_TAG", "PromptTemplate", "TemplateError"]
 
 IMAGE_TAG = "<image>"  # what upstream's PromptDataset splits string contents on
@@ -36,7 +38,7 @@ DEFAULT_SYSTEM = (
 DEFAULT_QUESTION = "In which country and first-level administrative region was this photo taken?"
 
 
-class TemplateError(ValueError):
+class TemplateError(SeekworldError, ValueError):
     """A prompt template file that cannot be used."""
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.geo.answer import ParsedAnswer
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.rewards.format import think_content
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 REQUIRED_KEYS = ("query", "prompts", "labels")
 
 
-class BatchError(ValueError):
+class BatchError(SeekworldError, ValueError):
     """A request that is not upstream's shape. The message names the problem."""
 
 

@@ -40,6 +40,8 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from seekworld.errors import SeekworldError, UsageError
+
 __all__ = [
     "CircuitBreaker",
     "Judge",
@@ -85,11 +87,11 @@ class JudgeConfig:
 
     def __post_init__(self) -> None:
         if not self.url or not self.model:
-            raise ValueError("the judge needs both a URL and a model name (--judge-url, --judge-model)")
+            raise UsageError("the judge needs both a URL and a model name (--judge-url, --judge-model)")
         if self.mode not in MODES:
-            raise ValueError(f"judge mode {self.mode!r} is not one of {', '.join(MODES)}")
+            raise UsageError(f"judge mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.timeout_s <= 0 or self.budget_s <= 0 or self.concurrency < 1 or self.retries < 0:
-            raise ValueError("judge timeout and budget must be > 0, concurrency >= 1, retries >= 0")
+            raise UsageError("judge timeout and budget must be > 0, concurrency >= 1, retries >= 0")
 
     @property
     def worst_case_s(self) -> float:
@@ -118,7 +120,7 @@ class JudgeResult:
     latency_s: float = 0.0
 
 
-class VerdictError(ValueError):
+class VerdictError(SeekworldError, ValueError):
     """The judge's reply is not a bare verdict."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from seekworld.errors import UsageError
 from seekworld.geo.answer import ParsedAnswer
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.registry import Registry
@@ -112,18 +113,18 @@ for _variant in (
 
 
 def parse_weights(text: str) -> dict[str, float]:
-    """'format=0.5,accuracy=2' -> {'format': 0.5, 'accuracy': 2.0}. Raises ValueError."""
+    """'format=0.5,accuracy=2' -> {'format': 0.5, 'accuracy': 2.0}. Raises UsageError (a ValueError)."""
     weights: dict[str, float] = {}
     for item in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep:
-            raise ValueError(f"weight {item!r} must look like name=number")
+            raise UsageError(f"weight {item!r} must look like name=number")
         COMPONENTS.get(name)  # raises with "did you mean"
         try:
             weights[name] = float(value)
         except ValueError:
-            raise ValueError(f"weight for {name!r} is not a number: {value!r}") from None
+            raise UsageError(f"weight for {name!r} is not a number: {value!r}") from None
     return weights
 
 

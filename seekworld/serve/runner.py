@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+from seekworld.errors import UsageError
 from seekworld.serve.service import ServiceConfig
 
 __all__ = ["ServerOptions", "gunicorn_options", "serve"]
@@ -97,6 +98,12 @@ def _prepare_metrics_dir() -> str | None:
 
 def serve(config: ServiceConfig, options: ServerOptions) -> int:
     """Run until SIGTERM/SIGINT. Returns the exit status."""
+    if config.log_dir:
+        # Checked in the master: a worker that cannot write its audit log would crash at boot,
+        # and gunicorn would print every worker's traceback before giving up.
+        os.makedirs(config.log_dir, exist_ok=True)
+        if not os.access(config.log_dir, os.W_OK | os.X_OK):
+            raise UsageError(f"--log-dir {config.log_dir} is not writable")
     # Before anything imports prometheus_client: it picks its storage at import time.
     created = _prepare_metrics_dir()
     from gunicorn.app.base import BaseApplication

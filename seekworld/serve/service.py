@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from seekworld import __version__
+from seekworld.errors import UsageError
 from seekworld.rewards.batch import ScoredSample, score_samples, to_openrlhf
 from seekworld.rewards.judge import Judge, JudgeConfig, JudgeResult
 from seekworld.rewards.response import ChatTemplate, resolve_template
@@ -89,13 +90,13 @@ class ServiceConfig:
         log_max_bytes: int = 100 * 1024 * 1024,
         request_deadline_s: float = 60.0,
     ) -> ServiceConfig:
-        """Validate knobs into a config. Raises ValueError/KeyError saying what to fix."""
+        """Validate knobs into a config. Raises a SeekworldError saying what to fix."""
         reward = RewardConfig.from_variant(variant, weights)
         template = resolve_template(chat_template, assistant_marker, end_tokens)
         judge = None
         if reward.needs_judge:
             if not judge_url or not judge_model:
-                raise ValueError(
+                raise UsageError(
                     f"variant {variant!r} weighs the judge: give --judge-url and --judge-model "
                     "(or SEEKWORLD_JUDGE_URL / SEEKWORLD_JUDGE_MODEL)"
                 )
@@ -136,7 +137,7 @@ class ServiceConfig:
             try:
                 return default if value is None else kind(value)
             except ValueError:
-                raise ValueError(f"{name}={value!r} is not a {kind.__name__}") from None
+                raise UsageError(f"{name}={value!r} is not a {kind.__name__}") from None
 
         return cls.build(
             variant=get("SEEKWORLD_REWARD") or "rule",

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.layered_config import LayeredConfig, load_layered, unknown_key
 
 __all__ = ["DEFAULT_CONFIG", "SFTConfigError", "SFTRunConfig", "load_sft_config"]
@@ -21,7 +22,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 
-class SFTConfigError(ValueError):
+class SFTConfigError(SeekworldError, ValueError):
     """A configuration that cannot be used; the message names the key."""
 
 

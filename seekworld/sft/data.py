@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.zoom.protocol import QWEN, ChatMarkers, ZoomConfig, chat_parts, transcript_segments
 
 __all__ = ["IGNORE_INDEX", "ZoomSFTCollator", "encode_row", "load_rows", "row_zoom_config"]
@@ -30,7 +31,7 @@ IGNORE_INDEX = -100
 ROW_ZOOM_KEYS = ("max_crops", "max_turns")
 
 
-class SFTDataError(ValueError):
+class SFTDataError(SeekworldError, ValueError):
     """A row that cannot be trained on; the message names the row and what is wrong."""
 
 
@@ -41,7 +42,12 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise SFTDataError(f"{path}:{lineno}: not JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise SFTDataError(f"{path}:{lineno}: not a JSON object")
             missing = [k for k in ("prompt", "images", "turns") if k not in row]
             if missing:
                 raise SFTDataError(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from seekworld.errors import UsageError
 from seekworld.geo.label import LabelError, parse_label
 from seekworld.registry import Registry
 from seekworld.rewards.variants import RewardConfig
@@ -69,7 +70,7 @@ class CollectConfig:
 
     def __post_init__(self) -> None:
         if self.tries < 1 or self.workers < 1 or self.min_zooms < 0 or self.max_tokens < 1:
-            raise ValueError("tries, workers and max_tokens must be >= 1, min_zooms >= 0")
+            raise UsageError("tries, workers and max_tokens must be >= 1, min_zooms >= 0")
 
 
 class Engine(Protocol):
@@ -270,9 +271,24 @@ def collect(
 
 
 def read_rows(paths: Sequence[str | Path]) -> Iterable[dict[str, Any]]:
-    """Rows of prepared JSONL splits."""
+    """Rows of prepared JSONL splits. Every file is checked before the first row is read, and a
+    line that is not a JSON object raises `TraceError` naming its file and line."""
+    for path in paths:
+        if not Path(path).is_file():
+            raise TraceError(f"input {path} does not exist or is not a file")
+    return _rows(paths)
+
+
+def _rows(paths: Sequence[str | Path]) -> Iterable[dict[str, Any]]:
     for path in paths:
         with Path(path).open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    raise TraceError(f"{path}:{lineno}: not JSON ({exc})") from None
+                if not isinstance(row, dict):
+                    raise TraceError(f"{path}:{lineno}: not a JSON object")
+                yield row

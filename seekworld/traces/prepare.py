@@ -33,7 +33,7 @@ from typing import Any
 
 from seekworld.geo.label import GoldLabel, LabelError, format_label, parse_label
 from seekworld.prepare.images import ImageConfig, ImageRejected, ImageResult, process_image
-from seekworld.prepare.pipeline import PrepareConfig, PrepareError, output_label
+from seekworld.prepare.pipeline import PrepareConfig, PrepareError, check_output_and_inputs, output_label
 from seekworld.prepare.prompts import PromptTemplate, count_image_tags
 from seekworld.traces.schema import Trace, TraceError, read_traces, trace_turns
 from seekworld.zoom.crop import check_box, crop, load_image
@@ -222,9 +222,8 @@ def prepare_traces(cfg: PrepareConfig, zoom: ZoomConfig | None = None) -> dict[s
         raise PrepareError("no --input given")
     if cfg.max_pixels < 28 * 28:
         raise PrepareError(f"--max-pixels must be at least {28 * 28} (one visual token)")
+    check_output_and_inputs(cfg)
     out = Path(cfg.output).resolve()
-    if out.exists() and not out.is_dir():
-        raise PrepareError(f"--output {out} exists and is not a folder")
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / MANIFEST_DIR).mkdir(exist_ok=True)
     img_cfg = ImageConfig(out_dir=str(out / "images"), max_pixels=cfg.max_pixels, min_side=cfg.min_side)

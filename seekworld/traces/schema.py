@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.zoom.protocol import (
     Box,
     BoxError,
@@ -44,7 +45,7 @@ _ANSWER_TAGS = re.compile(r"^\s*<answer>(.*)</answer>\s*$", re.S | re.I)
 _THINK = re.compile(r"\A\s*<think>(.*?)</think>", re.S)
 
 
-class TraceError(ValueError):
+class TraceError(SeekworldError, ValueError):
     """A trace that cannot become a training sample; the message says what is wrong."""
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from seekworld.errors import SeekworldError, UnknownNameError
 from seekworld.layered_config import LayeredConfig, load_layered, parse_value, unknown_key
 
 __all__ = [
@@ -51,7 +52,7 @@ FORBIDDEN_UPSTREAM_FLAGS: dict[str, str] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(SeekworldError, ValueError):
     """A configuration that cannot be used; the message names the key and what to change."""
 
 
@@ -213,8 +214,8 @@ def _validate_reward(config: TrainConfig) -> None:
         raise ConfigError(f"reward.mode must be one of {', '.join(REWARD_MODES)}, got {mode!r}")
     try:
         reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(f"reward.variant / reward.weights: {exc.args[0] if exc.args else exc}") from None
+    except (UnknownNameError, ValueError) as exc:
+        raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
     if mode == "url":
         urls = [u for u in config["reward.url"].split(",") if u.strip()]
         if not urls:

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.train.config import TrainConfig
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 
-class LaunchError(RuntimeError):
+class LaunchError(SeekworldError, RuntimeError):
     """A service that did not start or did not become healthy; the message says where to look."""
 
 

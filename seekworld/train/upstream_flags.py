@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
+
 __all__ = [
     "UPSTREAM_MODULE",
     "ParserCheck",
@@ -49,7 +51,7 @@ __all__ = [
 UPSTREAM_MODULE = "openrlhf.cli.train_ppo_ray"
 
 
-class UpstreamSourceError(RuntimeError):
+class UpstreamSourceError(SeekworldError, RuntimeError):
     """The upstream source cannot be found or read."""
 
 

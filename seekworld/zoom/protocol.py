@@ -43,6 +43,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from seekworld.errors import SeekworldError, UsageError
+
 __all__ = [
     "QWEN",
     "STOP",
@@ -152,15 +154,15 @@ class ZoomConfig:
 
     def __post_init__(self) -> None:
         if self.max_crops < 0:
-            raise ValueError("max_crops must be >= 0")
+            raise UsageError("max_crops must be >= 0")
         if self.max_turns is not None and self.max_turns < 1:
-            raise ValueError("max_turns must be >= 1")
+            raise UsageError("max_turns must be >= 1")
         if self.min_box_px < 1 or self.crop_min_side < 28:
-            raise ValueError("min_box_px must be >= 1 and crop_min_side >= 28")
+            raise UsageError("min_box_px must be >= 1 and crop_min_side >= 28")
         if self.crop_max_pixels < 28 * 28:
-            raise ValueError("crop_max_pixels must be at least 784 (one visual token)")
+            raise UsageError("crop_max_pixels must be at least 784 (one visual token)")
         if self.answer_reserve_tokens < 0 or not math.isfinite(self.tool_bonus):
-            raise ValueError("answer_reserve_tokens must be >= 0 and tool_bonus finite")
+            raise UsageError("answer_reserve_tokens must be >= 0 and tool_bonus finite")
 
     @property
     def turn_limit(self) -> int:
@@ -179,7 +181,7 @@ class ZoomConfig:
         known = {f.name: f for f in fields(cls)}
         unknown = set(values) - set(known)
         if unknown:
-            raise ValueError(f"unknown zoom setting(s) {sorted(unknown)}; known: {sorted(known)}")
+            raise UsageError(f"unknown zoom setting(s) {sorted(unknown)}; known: {sorted(known)}")
         return replace(cls(), **dict(values))
 
     @classmethod
@@ -197,7 +199,7 @@ class ZoomConfig:
                 values[f.name] = kind(raw)
             except ValueError:
                 name = cls.ENV_PREFIX + f.name.upper()
-                raise ValueError(f"{name}={raw!r} is not a {kind.__name__}") from None
+                raise UsageError(f"{name}={raw!r} is not a {kind.__name__}") from None
         return cls(**values)
 
     def to_env(self) -> dict[str, str]:
@@ -213,7 +215,7 @@ class ZoomConfig:
 # --- boxes -------------------------------------------------------------------------------------
 
 
-class BoxError(ValueError):
+class BoxError(SeekworldError, ValueError):
     """A box that cannot be used. `kind`: malformed | empty | inverted | out_of_range | too_small."""
 
     def __init__(self, kind: str, message: str) -> None:
@@ -454,7 +456,7 @@ class ZoomEpisode:
 # --- transcripts -------------------------------------------------------------------------------
 
 
-class TranscriptError(ValueError):
+class TranscriptError(SeekworldError, ValueError):
     """Turns that do not make a complete episode (e.g. a refused zoom in a trace)."""
 
 

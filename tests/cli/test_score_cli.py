@@ -57,6 +57,8 @@ def test_bad_lines_are_reported_and_skipped(tmp_path):
     assert len(out) == 2
     assert out[0]["accuracy"] == 1.0 and out[0]["reward"] > 1.5  # length counted in
     assert out[1]["reward"] == 0.0 and out[1]["error"].startswith("label:")
+    # Two rows scored (one with a label error); the two unreadable lines are counted apart.
+    assert "scored 2 rows (1 with errors, 2 lines skipped)" in proc.stderr
 
 
 def test_unknown_variant_is_a_usage_error(tmp_path):

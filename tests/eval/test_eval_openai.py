@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import image_key
+from helpers.openai_standin import image_key
 
 from seekworld.cli.main import main
 from seekworld.eval.engines import EngineOptions, GenParams

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -11,24 +10,11 @@ from pathlib import Path
 import pytest
 from helpers.prepare_data import read_rows
 
-from seekworld.cli import prepare as prepare_cli
-from seekworld.cli.main import SUBCOMMANDS
+from seekworld.cli.main import SUBCOMMANDS, main
 from seekworld.cli.prepare import parse_inputs
 from seekworld.prepare.prompts import DEFAULT_QUESTION, DEFAULT_SYSTEM
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def main(argv: list[str]) -> int:
-    """`seekworld ARGV` with only this subcommand registered, the way cli/main.py registers it.
-
-    (Other subcommands are written in parallel; a half-added one must not fail these tests.)
-    """
-    parser = argparse.ArgumentParser(prog="seekworld")
-    sub = parser.add_subparsers(dest="command", required=True)
-    prepare_cli.add_parser(sub).set_defaults(_run=prepare_cli.run)
-    args = parser.parse_args(argv)
-    return int(args._run(args) or 0)
 
 
 def test_registered_in_the_cli():
@@ -120,7 +106,8 @@ def test_errors_are_clear(args, message, sample_dir, tmp_path, capsys):
         base += ["--input", str(sample_dir / "lmm_r1.jsonl")]
     assert main(base + args) == 2
     err = capsys.readouterr().err
-    assert err.startswith("seekworld prepare: error: ") and message in err
+    assert err.startswith("seekworld prepare: ") and message in err
+    assert err.count("\n") == 1, err  # one line, no traceback
 
 
 def test_bad_flags_exit_non_zero(tmp_path):

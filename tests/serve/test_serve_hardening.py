@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from seekworld.cli.main import build_parser
+from seekworld.cli.main import main
 from seekworld.serve.app import create_app
 from seekworld.serve.audit import AuditLog
 from seekworld.serve.service import ServiceConfig
@@ -32,10 +32,7 @@ def run_serve(monkeypatch, *argv):
 
     started = []
     monkeypatch.setattr(runner, "serve", lambda config, options: started.append(options) or 0)
-    args = build_parser().parse_args(["serve", *argv])
-    from seekworld.cli.serve import run
-
-    return run(args), started
+    return main(["serve", *argv]), started
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "example.org"])

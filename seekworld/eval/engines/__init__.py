@@ -15,10 +15,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
+from seekworld.errors import SeekworldError, UsageError
 from seekworld.registry import Registry
 
 __all__ = [
@@ -35,7 +39,7 @@ __all__ = [
 ]
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(SeekworldError, RuntimeError):
     """The engine's library (or hardware) is missing; the message says what to install or use."""
 
 
@@ -105,6 +109,40 @@ def create_engine(options: EngineOptions) -> Engine:
     return getattr(importlib.import_module(module), cls)(options)
 
 
+def check_model_reachable(model: str, timeout_s: float = 3.0) -> None:
+    """Fail in seconds, not minutes of hub retries, when `model` is a hub id that is neither in the
+    local Hugging Face cache nor downloadable (offline mode, or the hub does not answer).
+
+    A local folder, a cached model and an unknown form of name pass: loading says what is wrong.
+    """
+    if Path(model).exists():
+        return
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError:
+        return
+    try:
+        cached = try_to_load_from_cache(model, "config.json")
+    except ValueError:  # not a repo id (HFValidationError): from_pretrained explains
+        return
+    if isinstance(cached, str):
+        return
+    fix = "download it where there is a network (`hf download MODEL`) or pass a local folder to --model"
+    if constants.HF_HUB_OFFLINE:
+        raise EngineUnavailable(
+            f"{model} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: {fix}"
+        )
+    url = urlsplit(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise EngineUnavailable(
+            f"{model} is not in the local Hugging Face cache and the hub at {constants.ENDPOINT} cannot "
+            f"be reached ({exc.strerror or exc}): {fix}"
+        ) from None
+
+
 def sample_seed(seed: int, row_id: str, sample: int) -> int:
     """A seed for one (row, sample): the same whatever the batch, order or resume point."""
     digest = hashlib.sha1(f"{seed}:{row_id}:{sample}".encode()).digest()
@@ -118,7 +156,7 @@ def parse_engine_args(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise ValueError(f"engine argument {item!r} must look like name=value")
+            raise UsageError(f"engine argument {item!r} must look like name=value")
         try:
             parsed: Any = json.loads(value)
         except json.JSONDecodeError:

@@ -14,7 +14,15 @@ import time
 from collections.abc import Iterator, Sequence
 from threading import Thread
 
-from seekworld.eval.engines import EngineOptions, EngineUnavailable, GenParams, Output, Request, sample_seed
+from seekworld.eval.engines import (
+    EngineOptions,
+    EngineUnavailable,
+    GenParams,
+    Output,
+    Request,
+    check_model_reachable,
+    sample_seed,
+)
 from seekworld.eval.rows import load_images, to_messages
 
 __all__ = ["TransformersEngine"]
@@ -38,6 +46,7 @@ class TransformersEngine:
             dtype = getattr(torch, options.dtype)
         else:
             dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        check_model_reachable(options.model)  # seconds, not minutes of hub retries
         self.processor = AutoProcessor.from_pretrained(options.model)
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         kwargs = dict(options.engine_args)

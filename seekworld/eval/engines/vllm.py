@@ -13,7 +13,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 
-from seekworld.eval.engines import EngineOptions, EngineUnavailable, GenParams, Output, Request, sample_seed
+from seekworld.eval.engines import (
+    EngineOptions,
+    EngineUnavailable,
+    GenParams,
+    Output,
+    Request,
+    check_model_reachable,
+    sample_seed,
+)
 from seekworld.eval.rows import load_images, to_messages
 
 __all__ = ["CHUNK", "VLLMEngine"]
@@ -36,6 +44,7 @@ class VLLMEngine:
 
         self._vllm = vllm
         self.options = options
+        check_model_reachable(options.model)  # seconds, not minutes of hub retries
         self.processor = AutoProcessor.from_pretrained(options.model)
         self.llm = vllm.LLM(model=options.model, **dict(options.engine_args))
 

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 import torch
-from zoom_testkit import ZOOM, FakeEngine, prepare_rows, sampling_params
+from helpers.zoom import ZOOM, FakeEngine, prepare_rows, sampling_params
 
 pytest.importorskip("openrlhf.utils.agent")
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ import json
 import math
 
 import pytest
-from zoom_testkit import prepare_rows
+from helpers.zoom import prepare_rows
 
 from seekworld.sft.config import SFTConfigError, load_sft_config
 

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from zoom_testkit import ZOOM, make_photo, prepare_rows, trace_obj, write_traces
+from helpers.zoom import ZOOM, make_photo, prepare_rows, trace_obj, write_traces
 
 from seekworld.traces.schema import TraceError, parse_trace, trace_from_turns, trace_turns
 from seekworld.zoom.protocol import answer_turn, zoom_turn

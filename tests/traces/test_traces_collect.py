@@ -5,7 +5,7 @@ import json
 from dataclasses import replace
 from types import SimpleNamespace
 
-from zoom_testkit import ZOOM, prepare_rows
+from helpers.zoom import ZOOM, prepare_rows
 
 from seekworld.traces.collect import CollectConfig, OpenAIEngine, collect
 from seekworld.zoom.protocol import answer_turn

@@ -1,5 +1,5 @@
 """The zoom agent through upstream OpenRLHF's own `MultiTurnAgentExecutor`, with the tiny offline
-Qwen2.5-VL processor and a fake engine (a test stand-in for vLLM, see zoom_testkit.FakeEngine)."""
+Qwen2.5-VL processor and a fake engine (a test stand-in for vLLM, see helpers.zoom.FakeEngine)."""
 
 import asyncio
 import importlib.util
@@ -7,8 +7,8 @@ import json
 from dataclasses import replace
 
 import pytest
+from helpers.zoom import TURNS, ZOOM, FakeEngine, make_photo, sampling_params
 from PIL import Image
-from zoom_testkit import TURNS, ZOOM, FakeEngine, make_photo, sampling_params
 
 pytest.importorskip("openrlhf.utils.agent")
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Shared pieces of the zoom tests (imported as `zoom_testkit`; pytest puts tests/zoom on sys.path).
+"""Shared pieces of the zoom, traces and SFT tests (`from helpers.zoom import ...`).
 
 - `ZOOM`: small crop sizes so the tiny model's sequences stay short on CPU.
 - `make_photo`, `write_traces`, `prepare_rows`: a photo, a traces file over it, prepared SFT rows.
