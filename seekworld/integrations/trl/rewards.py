@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from seekworld.errors import SeekworldError
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.rewards.variants import COMPONENTS, RewardConfig
 
@@ -28,7 +29,7 @@ __all__ = ["SampleRecorder", "completion_text", "reward_functions", "variant_com
 ScoreFn = Callable[[str, Any], float]
 
 
-class UnsupportedComponentError(ValueError):
+class UnsupportedComponentError(SeekworldError, ValueError):
     """A component that cannot be computed in-process (the LLM judge) on this path."""
 
 
