@@ -27,6 +27,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key, e.g. --set reward.variant=rule+length (repeatable)",
     )
+    p.add_argument(
+        "--backend",
+        choices=("openrlhf", "trl"),
+        default=None,
+        help="openrlhf (Ray cluster; the default) or trl (TRL GRPOTrainer on one machine); "
+        "same as --set backend=...",
+    )
+    p.add_argument(
+        "--write-tiny-model",
+        default=None,
+        metavar="DIR",
+        help="write a tiny random Qwen2.5-VL (model + processor, built offline) to DIR and exit",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the command and run the preflight only")
     p.add_argument(
         "--sample",
@@ -73,7 +86,13 @@ def run(args: argparse.Namespace) -> int:
     if args.print_default_config:
         sys.stdout.write(default_config_text())
         return 0
-    config = load_config(args.config, args.overrides)
+    if args.write_tiny_model:
+        from seekworld.train.tiny_qwen import build_tiny_qwen
+
+        print(build_tiny_qwen(args.write_tiny_model).path)
+        return 0
+    backend = [f"backend={args.backend}"] if args.backend else []
+    config = load_config(args.config, [*args.overrides, *backend])
     if args.get or args.print_env:
         values = [_shown(config[key]) for key in args.get]  # an unknown key fails before any output
         for value in values:
@@ -83,8 +102,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"export {name}={shlex.quote(value)}")
         return 0
 
-    # The one place a training backend is chosen: upstream OpenRLHF (Ray, vLLM, DeepSpeed).
+    # The one place a training backend is chosen: upstream OpenRLHF (Ray, vLLM, DeepSpeed), or TRL's
+    # GRPOTrainer in this process (one machine).
     from seekworld.train.run import RunOptions, run_openrlhf
 
     options = RunOptions(dry_run=args.dry_run, sample=args.sample, log_dir=args.log_dir)
+    if config["backend"] == "trl":
+        from seekworld.train.trl_backend import run_trl
+
+        return run_trl(config, dry_run=options.dry_run, sample=options.sample)
     return run_openrlhf(config, options)

@@ -134,6 +134,16 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "logging.wandb_run_name",
         "upstream.python",
         "upstream.extra_args",  # appended verbatim
+        # backend=trl runs TRL in-process instead (seekworld.train.trl_backend); not upstream flags
+        "backend",
+        "trl.device",
+        "trl.vllm",
+        "trl.vllm_server_base_url",
+        "trl.loss_type",
+        "trl.max_steps",
+        "trl.max_pixels",
+        "trl.dtype",
+        "trl.log_completions",
     }
 )
 

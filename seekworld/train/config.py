@@ -33,6 +33,7 @@ __all__ = [
     "validate",
 ]
 
+BACKENDS = ("openrlhf", "trl")
 REWARD_MODES = ("server", "url", "file")
 JUDGE_MODES = ("none", "start", "url")
 # Estimators that compare the samples of one prompt: upstream asserts n_samples_per_prompt > 1.
@@ -131,6 +132,13 @@ def _positive(config: TrainConfig, *keys: str) -> None:
 
 def validate(config: TrainConfig) -> None:
     """Refuse what upstream cannot train a VLM with, and inconsistent settings. Raises ConfigError."""
+    if config["backend"] not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {config['backend']!r}")
+    if config["backend"] == "trl":
+        from seekworld.train.trl_backend import validate_trl
+
+        validate_trl(config)
+        return
     # The settings VLM training forbids. Upstream asserts on some only after Ray is up, and turns
     # packing back on by itself for dynamic batching and ring attention (which then fails inside
     # the model): refuse them all here, with the reason.

@@ -1,0 +1,424 @@
+"""`seekworld train` with `backend = "trl"`: TRL's GRPOTrainer on one machine.
+
+    config = load_config("examples/configs/trl_cpu_smoke.toml", ["backend=trl"])
+    run_trl(config)            # train; OUTPUT = checkpoint.save_path
+    run_trl(config, dry_run=True)  # preflight only
+
+The same config file, prepared data and reward variants as the OpenRLHF path. `grpo_arguments`
+maps the config onto `GRPOConfig` (docs/train.md, "OpenRLHF flag -> TRL setting", says where TRL
+differs); each reward component is a TRL reward function (`seekworld.integrations.trl.rewards`).
+
+Devices: CPU (transformers generation), one GPU (vLLM colocated in the trainer's process when vLLM
+imports, else transformers generation), several GPUs of one node under `accelerate launch
+--config_file seekworld/train/configs/accelerate_zero3.yaml -m seekworld train ...`.
+
+OUTPUT holds `metrics.jsonl` (one row per logged step), `samples.jsonl` (every scored completion),
+TRL checkpoints (`checkpoint-N/`) and the final model + processor (Hugging Face format).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from seekworld.train.config import ConfigError, TrainConfig
+from seekworld.train.preflight import CheckResult
+
+__all__ = [
+    "ESTIMATOR_SETTINGS",
+    "TINY_MODEL",
+    "check_trl",
+    "grpo_arguments",
+    "resolve_device",
+    "run_trl",
+    "validate_trl",
+]
+
+TINY_MODEL = "tiny-random"
+TINY_WARMUP_STEPS = 250
+TINY_MAX_PIXELS = 112 * 112  # 16 visual tokens per image: a smoke run stays fast on 2 cores
+# algo.advantage_estimator -> (scale_rewards, loss_type or None to keep trl.loss_type).
+# TRL always subtracts the group mean; scale_rewards says which std divides it.
+ESTIMATOR_SETTINGS: dict[str, tuple[str, str | None]] = {
+    "reinforce_baseline": ("batch", None),  # group mean baseline, batch std (SeekWorld's recipe)
+    "group_norm": ("group", None),  # GRPO: group mean and group std
+    "dr_grpo": ("none", "dr_grpo"),
+}
+DEVICES = ("auto", "cpu", "cuda")
+VLLM_MODES = ("auto", "colocate", "server", "off")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+# Tokens a policy must never emit: a sampled <|image_pad|> breaks the next forward pass.
+VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+
+def validate_trl(config: TrainConfig) -> None:
+    """Settings the TRL path cannot use, refused with the reason. Raises ConfigError."""
+    from seekworld.integrations.trl.rewards import UnsupportedComponentError, variant_components
+    from seekworld.rewards.variants import RewardConfig
+
+    estimator = config["algo.advantage_estimator"]
+    if estimator not in ESTIMATOR_SETTINGS:
+        raise ConfigError(
+            f"backend=trl: algo.advantage_estimator={estimator} has no TRL equivalent (TRL always uses the "
+            f"group mean as baseline); use one of {', '.join(ESTIMATOR_SETTINGS)}"
+        )
+    for key, allowed in (("trl.device", DEVICES), ("trl.vllm", VLLM_MODES), ("trl.dtype", DTYPES)):
+        if config[key] not in allowed:
+            raise ConfigError(f"{key} must be one of {', '.join(allowed)}, got {config[key]!r}")
+    if config["trl.vllm"] == "server" and not config["trl.vllm_server_base_url"]:
+        raise ConfigError("trl.vllm=server needs trl.vllm_server_base_url (the `trl vllm-serve` URL)")
+    for key in (
+        "rollout.n_samples_per_prompt",
+        "rollout.batch_size",
+        "train.batch_size",
+        "train.micro_batch_size",
+        "rollout.max_new_tokens",
+        "train.num_episodes",
+    ):
+        if config[key] <= 0:
+            raise ConfigError(f"{key} must be > 0, got {config[key]}")
+    if config["rollout.n_samples_per_prompt"] < 2:
+        raise ConfigError(
+            "rollout.n_samples_per_prompt must be > 1: TRL's advantage is relative to the group"
+        )
+    if config["train.batch_size"] % config["train.micro_batch_size"]:
+        raise ConfigError(
+            f"train.batch_size ({config['train.batch_size']}) must be a multiple of train.micro_batch_size "
+            f"({config['train.micro_batch_size']}) (times the number of processes)"
+        )
+    samples = config["rollout.batch_size"] * config["rollout.n_samples_per_prompt"]
+    if samples % config["train.batch_size"]:
+        raise ConfigError(
+            f"rollout.batch_size * n_samples_per_prompt ({samples}) must be a multiple of train.batch_size "
+            f"({config['train.batch_size']}): TRL trains on whole generation batches"
+        )
+    try:
+        reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+        list(variant_components(reward))
+    except UnsupportedComponentError as exc:
+        raise ConfigError(f"backend=trl: reward.variant={config['reward.variant']}: {exc}") from None
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"reward.variant / reward.weights: {exc.args[0] if exc.args else exc}") from None
+
+
+def resolve_device(config: TrainConfig) -> str:
+    """cpu or cuda."""
+    if config["trl.device"] != "auto":
+        return config["trl.device"]
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _vllm_mode(config: TrainConfig, device: str) -> str | None:
+    mode = config["trl.vllm"]
+    if mode == "auto":
+        return "colocate" if device == "cuda" and importlib.util.find_spec("vllm") is not None else None
+    return None if mode == "off" else mode
+
+
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))  # set by accelerate / torchrun
+
+
+def _dtype(config: TrainConfig, device: str) -> str:
+    if config["trl.dtype"] != "auto":
+        return config["trl.dtype"]
+    if device == "cpu":
+        return "float32"
+    return {"bf16": "bfloat16", "fp16": "float16"}.get(config["deepspeed.param_dtype"], "float32")
+
+
+def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dict[str, Any]:
+    """The GRPOConfig keyword arguments for `config` (pure; GRPOConfig itself validates them)."""
+    from seekworld.integrations.trl.rewards import variant_components
+    from seekworld.rewards.variants import RewardConfig
+
+    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    scale_rewards, loss_type = ESTIMATOR_SETTINGS[config["algo.advantage_estimator"]]
+    per_step = config["train.micro_batch_size"] * world_size
+    if config["train.batch_size"] % per_step:
+        raise ConfigError(
+            f"train.batch_size ({config['train.batch_size']}) must be a multiple of micro_batch_size * "
+            f"processes ({per_step})"
+        )
+    vllm = _vllm_mode(config, device)
+    dtype = _dtype(config, device)
+    report_to = (["wandb"] if config["logging.wandb"] else []) + (
+        ["tensorboard"] if config["logging.tensorboard_dir"] else []
+    )
+    args: dict[str, Any] = {
+        "output_dir": config["checkpoint.save_path"],
+        "use_cpu": device == "cpu",
+        "bf16": dtype == "bfloat16",
+        "fp16": dtype == "float16",
+        "seed": config["train.seed"],
+        "learning_rate": config["actor.lr"],
+        "beta": config["algo.kl_init_coef"],
+        "num_generations": config["rollout.n_samples_per_prompt"],
+        "generation_batch_size": config["rollout.batch_size"] * config["rollout.n_samples_per_prompt"],
+        "per_device_train_batch_size": config["train.micro_batch_size"],
+        "gradient_accumulation_steps": config["train.batch_size"] // per_step,
+        "num_iterations": config["train.max_epochs"],
+        "num_train_epochs": config["train.num_episodes"],
+        "max_steps": config["trl.max_steps"] or -1,
+        "max_completion_length": config["rollout.max_new_tokens"],
+        "temperature": config["rollout.temperature"],
+        "top_p": config["rollout.top_p"],
+        "scale_rewards": scale_rewards,
+        "loss_type": loss_type or config["trl.loss_type"],
+        "reward_weights": [w for _, w, _ in variant_components(reward)],
+        "multi_objective_aggregation": "sum_then_normalize",  # the weighted sum is the reward, as served
+        "gradient_checkpointing": config["deepspeed.gradient_checkpointing"],
+        "logging_steps": config["logging.logging_steps"],
+        "save_strategy": "steps",
+        "save_steps": config["checkpoint.save_steps"],
+        "save_total_limit": config["checkpoint.max_num"],
+        "report_to": report_to or "none",
+        "run_name": config["logging.wandb_run_name"] or None,
+        "log_completions": config["trl.log_completions"],
+        "use_vllm": vllm is not None,
+    }
+    if vllm is not None:
+        args.update(
+            vllm_mode=vllm,
+            vllm_gpu_memory_utilization=config["cluster.vllm_gpu_memory_utilization"],
+            vllm_enable_sleep_mode=config["cluster.vllm_enable_sleep"],
+            vllm_tensor_parallel_size=config["cluster.vllm_tensor_parallel_size"],
+            vllm_max_model_length=config["data.max_len"],
+        )
+        if vllm == "server":
+            args["vllm_server_base_url"] = config["trl.vllm_server_base_url"]
+    return args
+
+
+# ---------------------------------------------------------------- model
+
+
+def _tiny_model_dir(config: TrainConfig) -> Path:
+    return Path(config["checkpoint.save_path"]) / "tiny-random-init"
+
+
+def model_path(config: TrainConfig) -> str:
+    """The model to load: `model.path`, or the tiny random model built under OUTPUT."""
+    if config["model.path"] != TINY_MODEL:
+        return config["model.path"]
+    import torch
+
+    # 64-wide layers gain nothing from intra-op threads, and on a busy small machine the threads'
+    # spinning makes each step up to 10x slower.
+    torch.set_num_threads(1)
+    out = _tiny_model_dir(config)
+    if not (out / "config.json").is_file():
+        from seekworld.integrations.trl.data import load_prompt_dataset
+        from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up
+
+        tiny = build_tiny_qwen(out, max_pixels=TINY_MAX_PIXELS)
+        # A random model never writes the answer format, so every reward would be 0 and no update
+        # would happen: a short text-only warm-up on answer-shaped replies after this run's own
+        # prompts (a 2-layer model does not carry the format over from a short prompt to a long one).
+        rows = load_prompt_dataset(config["data.prompt_data"], 8)
+        prompts = [
+            [{"role": m["role"], "content": "".join(b["text"] or "" for b in m["content"])} for m in row]
+            for row in rows["prompt"]
+        ]
+        warm_up(
+            tiny, prompts=prompts, steps=TINY_WARMUP_STEPS, lr=5e-3, batch_size=4, seed=config["train.seed"]
+        )
+    return str(out)
+
+
+def _attn_implementation(config: TrainConfig, device: str) -> str:
+    name = config["model.attn_implementation"]
+    if name != "auto":
+        return name
+    return "flash_attention_2" if device == "cuda" and importlib.util.find_spec("flash_attn") else "sdpa"
+
+
+def _load(config: TrainConfig, device: str, dtype: str) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    path = model_path(config)
+    processor = AutoProcessor.from_pretrained(path)
+    if config["trl.max_pixels"] > 0:
+        processor.image_processor.max_pixels = config["trl.max_pixels"]
+        processor.image_processor.size = {
+            **processor.image_processor.size,
+            "longest_edge": config["trl.max_pixels"],
+        }
+    model = AutoModelForImageTextToText.from_pretrained(
+        path, dtype=getattr(torch, dtype), attn_implementation=_attn_implementation(config, device)
+    )
+    if config["model.freeze_visual_encoder"]:
+        from seekworld.sft.train import freeze_vision
+
+        freeze_vision(model)
+    return model, processor
+
+
+def _bad_words(processor: Any) -> list[list[int]]:
+    tokenizer = getattr(processor, "tokenizer", processor)
+    ids = [tokenizer.convert_tokens_to_ids(t) for t in VISION_TOKENS]
+    return [[i] for i in ids if i is not None and i != tokenizer.unk_token_id]
+
+
+def _last_checkpoint(output: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output)) if output.is_dir() else None
+
+
+# ---------------------------------------------------------------- preflight and run
+
+
+def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
+    """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
+    from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
+    from seekworld.integrations.trl.rewards import reward_functions
+    from seekworld.rewards.variants import RewardConfig
+    from seekworld.train.preflight import _gold_answer, check_data, check_logging, check_outputs, first_rows
+
+    results = [r for r in check_data(config, sample) if r.name != "reward"]
+    try:
+        dataset = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
+        results.append(CheckResult("trl data", True, f"{len(dataset)} prompts in TRL's VLM format"))
+    except PreparedDataError as exc:
+        results.append(CheckResult("trl data", False, str(exc)))
+
+    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    funcs, weights = reward_functions(reward)
+    rows = first_rows(config, 4)
+    if rows:
+        labels = [r[config["data.label_key"]] for r in rows]
+        good = [[{"role": "assistant", "content": _gold_answer(x)}] for x in labels]
+        bad = [[{"role": "assistant", "content": "I cannot tell."}] for _ in labels]
+        total = {
+            kind: [
+                sum(w * f(completions=c, label=labels)[i] for f, w in zip(funcs, weights, strict=True))
+                for i in range(len(labels))
+            ]
+            for kind, c in (("gold", good), ("junk", bad))
+        }
+        ok = all(g > j and math.isfinite(g) for g, j in zip(total["gold"], total["junk"], strict=True))
+        detail = (
+            f"in-process {config['reward.variant']} ({', '.join(f.__name__ for f in funcs)}): gold answers "
+            f"{min(total['gold']):.2f}..{max(total['gold']):.2f}, junk {max(total['junk']):.2f}"
+        )
+        results.append(CheckResult("reward", ok, detail if ok else detail + ": gold must beat junk"))
+    else:
+        results.append(CheckResult("reward", False, "no row with a usable label to probe the reward"))
+
+    missing = [
+        m
+        for m in ("trl", "transformers", "torch", "datasets", "accelerate")
+        if not importlib.util.find_spec(m)
+    ]
+    if missing:
+        results.append(
+            CheckResult("packages", False, f"missing {', '.join(missing)}: pip install 'seekworld[trl]'")
+        )
+        return results
+    import trl
+    from trl import GRPOConfig
+
+    device = resolve_device(config)
+    try:
+        args = GRPOConfig(**grpo_arguments(config, device, _world_size()))
+    except (ValueError, TypeError, ConfigError) as exc:
+        results.append(CheckResult("GRPOConfig", False, f"{type(exc).__name__}: {exc}"))
+    else:
+        gen = "vLLM " + args.vllm_mode if args.use_vllm else "transformers generation"
+        results.append(
+            CheckResult(
+                "GRPOConfig",
+                True,
+                f"trl {trl.__version__}, {device}, {gen}; {args.num_generations} samples/prompt, "
+                f"scale_rewards={args.scale_rewards}, loss_type={args.loss_type}, beta={args.beta}",
+            )
+        )
+    if config["trl.vllm"] in ("colocate", "server") and not importlib.util.find_spec("vllm"):
+        results.append(CheckResult("vllm", False, f"trl.vllm={config['trl.vllm']} but vLLM is not installed"))
+    model = config["model.path"]
+    if model == TINY_MODEL:
+        results.append(
+            CheckResult("model", True, f"tiny random Qwen2.5-VL, built in {_tiny_model_dir(config)}")
+        )
+    else:
+        from seekworld.train.preflight import check_model
+
+        results.append(check_model(config))
+    results.append(check_outputs(config))
+    results.append(check_logging(config))
+    return results
+
+
+def run_trl(config: TrainConfig, dry_run: bool = False, sample: int | None = None) -> int:
+    """Preflight, then train. Returns the exit code."""
+    from seekworld.train.preflight import format_report
+
+    results = check_trl(config, sample)
+    print(format_report(results), flush=True)
+    passed = all(r.ok for r in results)
+    if dry_run:
+        print("dry run: " + ("every check passed" if passed else "fix the failed checks above"))
+        return 0 if passed else 1
+    if not passed:
+        print("seekworld train: not starting: fix the failed checks above", flush=True)
+        return 1
+    summary = train(config)
+    print(json.dumps(summary), flush=True)
+    return 0
+
+
+def train(config: TrainConfig) -> dict[str, Any]:
+    """Build the trainer and train; save the final model + processor into OUTPUT."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    from seekworld.integrations.trl.callbacks import MetricsWriter
+    from seekworld.integrations.trl.data import load_prompt_dataset
+    from seekworld.integrations.trl.rewards import reward_functions
+    from seekworld.rewards.variants import RewardConfig
+
+    output = Path(config["checkpoint.save_path"])
+    output.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config)
+    kwargs = grpo_arguments(config, device, _world_size())
+    # The arguments first: under `accelerate launch` with ZeRO-3 they switch on the sharded loading
+    # that `from_pretrained` checks for.
+    args = GRPOConfig(**kwargs)
+    model, processor = _load(config, device, _dtype(config, device))
+    if not args.use_vllm:
+        args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
+    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    resume = _last_checkpoint(output) if config["checkpoint.load"] else None
+    # Each process scores its own slice of the batch: one file per process when there are several.
+    rank = int(os.environ.get("RANK", "0"))
+    samples = output / ("samples.jsonl" if _world_size() == 1 else f"samples.rank{rank}.jsonl")
+    if resume is None:  # a fresh run starts fresh logs (each process its own)
+        samples.unlink(missing_ok=True)
+        if rank == 0:
+            (output / "metrics.jsonl").unlink(missing_ok=True)
+    funcs, _ = reward_functions(reward, recorder_path=samples)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=funcs,
+        args=args,
+        train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
+        processing_class=processor,
+        callbacks=[MetricsWriter(output / "metrics.jsonl", [f.__name__ for f in funcs])],
+    )
+    result = trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model(str(output))
+    if trainer.is_world_process_zero():
+        processor.save_pretrained(str(output))
+    return {
+        "output": str(output),
+        "steps": result.global_step,
+        "train_loss": result.training_loss,
+        "resumed_from": resume,
+    }
