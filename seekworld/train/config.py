@@ -130,14 +130,75 @@ def _positive(config: TrainConfig, *keys: str) -> None:
             raise ConfigError(f"{key} must be > 0, got {config[key]}")
 
 
+# The TRL backend's vocabulary (seekworld/train/trl_backend.py maps it onto GRPOConfig).
+# algo.advantage_estimator -> (scale_rewards, loss_type or None to keep trl.loss_type).
+# TRL always subtracts the group mean; scale_rewards says which std divides it.
+ESTIMATOR_SETTINGS: dict[str, tuple[str, str | None]] = {
+    "reinforce_baseline": ("batch", None),  # group mean baseline, batch std (SeekWorld's recipe)
+    "group_norm": ("group", None),  # GRPO: group mean and group std
+    "dr_grpo": ("none", "dr_grpo"),
+}
+DEVICES = ("auto", "cpu", "cuda")
+VLLM_MODES = ("auto", "colocate", "server", "off")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def _validate_trl(config: TrainConfig) -> None:
+    """Settings the TRL path cannot use, refused with the reason. Raises ConfigError."""
+    from seekworld.integrations.trl.rewards import UnsupportedComponentError, variant_components
+    from seekworld.rewards.variants import RewardConfig
+
+    estimator = config["algo.advantage_estimator"]
+    if estimator not in ESTIMATOR_SETTINGS:
+        raise ConfigError(
+            f"backend=trl: algo.advantage_estimator={estimator} has no TRL equivalent (TRL always uses the "
+            f"group mean as baseline); use one of {', '.join(ESTIMATOR_SETTINGS)}"
+        )
+    for key, allowed in (("trl.device", DEVICES), ("trl.vllm", VLLM_MODES), ("trl.dtype", DTYPES)):
+        if config[key] not in allowed:
+            raise ConfigError(f"{key} must be one of {', '.join(allowed)}, got {config[key]!r}")
+    if config["trl.vllm"] == "server" and not config["trl.vllm_server_base_url"]:
+        raise ConfigError("trl.vllm=server needs trl.vllm_server_base_url (the `trl vllm-serve` URL)")
+    for key in (
+        "rollout.n_samples_per_prompt",
+        "rollout.batch_size",
+        "train.batch_size",
+        "train.micro_batch_size",
+        "rollout.max_new_tokens",
+        "train.num_episodes",
+    ):
+        if config[key] <= 0:
+            raise ConfigError(f"{key} must be > 0, got {config[key]}")
+    if config["rollout.n_samples_per_prompt"] < 2:
+        raise ConfigError(
+            "rollout.n_samples_per_prompt must be > 1: TRL's advantage is relative to the group"
+        )
+    if config["train.batch_size"] % config["train.micro_batch_size"]:
+        raise ConfigError(
+            f"train.batch_size ({config['train.batch_size']}) must be a multiple of train.micro_batch_size "
+            f"({config['train.micro_batch_size']}) (times the number of processes)"
+        )
+    samples = config["rollout.batch_size"] * config["rollout.n_samples_per_prompt"]
+    if samples % config["train.batch_size"]:
+        raise ConfigError(
+            f"rollout.batch_size * n_samples_per_prompt ({samples}) must be a multiple of train.batch_size "
+            f"({config['train.batch_size']}): TRL trains on whole generation batches"
+        )
+    try:
+        reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+        list(variant_components(reward))
+    except UnsupportedComponentError as exc:
+        raise ConfigError(f"backend=trl: reward.variant={config['reward.variant']}: {exc}") from None
+    except (UnknownNameError, ValueError) as exc:
+        raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
+
+
 def validate(config: TrainConfig) -> None:
     """Refuse what upstream cannot train a VLM with, and inconsistent settings. Raises ConfigError."""
     if config["backend"] not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {config['backend']!r}")
     if config["backend"] == "trl":
-        from seekworld.train.trl_backend import validate_trl
-
-        validate_trl(config)
+        _validate_trl(config)
         return
     # The settings VLM training forbids. Upstream asserts on some only after Ray is up, and turns
     # packing back on by itself for dynamic batching and ring attention (which then fails inside
