@@ -11,12 +11,12 @@ Framework-free: the HTTP app and the lmm-r1 reward file both use it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from seekworld.errors import SeekworldError
+from seekworld.io.files import iter_jsonl, json_error
 
 __all__ = ["PROTOCOLS", "LabelLookupError", "PromptLabels", "fill_labels", "flat_reply"]
 
@@ -60,29 +60,24 @@ class PromptLabels:
         """
         by_prompt: dict[str, str] = {}
         try:
-            handle = open(path, encoding="utf-8")
+            rows = list(iter_jsonl(path))
         except OSError as exc:
             raise LabelLookupError(f"--dataset {path}: cannot read ({exc.strerror})") from None
-        with handle:
-            for n, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as exc:
-                    raise LabelLookupError(f"--dataset {path}:{n}: not JSON ({exc})") from None
-                prompt = row.get(input_key) if isinstance(row, dict) else None
-                label = row.get(label_key) if isinstance(row, dict) else None
-                if not isinstance(prompt, str) or not isinstance(label, str) or not label.strip():
-                    raise LabelLookupError(
-                        f"--dataset {path}:{n}: needs a string '{input_key}' and a non-empty '{label_key}' "
-                        "(lmm-r1 training rows)"
-                    )
-                if by_prompt.setdefault(prompt, label) != label:
-                    raise LabelLookupError(
-                        f"--dataset {path}:{n}: this prompt already has the label {by_prompt[prompt]!r}, "
-                        f"not {label!r}"
-                    )
+        for n, row in rows:
+            if isinstance(row, ValueError):
+                raise LabelLookupError(f"--dataset {path}:{n}: {json_error(row)}") from None
+            prompt = row.get(input_key) if isinstance(row, dict) else None
+            label = row.get(label_key) if isinstance(row, dict) else None
+            if not isinstance(prompt, str) or not isinstance(label, str) or not label.strip():
+                raise LabelLookupError(
+                    f"--dataset {path}:{n}: needs a string '{input_key}' and a non-empty '{label_key}' "
+                    "(lmm-r1 training rows)"
+                )
+            if by_prompt.setdefault(prompt, label) != label:
+                raise LabelLookupError(
+                    f"--dataset {path}:{n}: this prompt already has the label {by_prompt[prompt]!r}, "
+                    f"not {label!r}"
+                )
         if not by_prompt:
             raise LabelLookupError(f"--dataset {path}: no rows")
         return cls(path, by_prompt, input_key)

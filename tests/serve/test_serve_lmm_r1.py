@@ -160,7 +160,7 @@ def test_serve_refuses_a_bad_dataset_before_binding(tmp_path):
         [sys.executable, "-m", "seekworld", "serve", "--port", str(free_port()), "--dataset", str(bad)],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert done.returncode == 2 and "train.jsonl:1: not JSON" in done.stderr
+    assert done.returncode == 2 and "train.jsonl:1: line is not JSON" in done.stderr
 
 
 # ---- the lmm-r1 reward file -------------------------------------------------------------------
