@@ -30,6 +30,7 @@ LEAVES = ("seekworld.io", "seekworld.errors")
 NOT_CORE = ("seekworld.eval.engines",)
 
 
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

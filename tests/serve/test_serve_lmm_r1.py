@@ -110,16 +110,13 @@ def test_lmm_r1_unknown_prompt_is_a_400_saying_why(lmm_r1_app):
 
 
 def test_openrlhf_protocol_still_scores_an_empty_label_zero():
-    r = (
-        create_app(ServiceConfig.build())
-        .test_client()
-        .post("/get_reward", json={"query": [RIGHT], "prompts": ["p"], "labels": [""]})
+    r = create_app(ServiceConfig.build()).test_client().post(
+        "/get_reward", json={"query": [RIGHT], "prompts": ["p"], "labels": [""]}
     )
     assert r.status_code == 200 and r.get_json()["extra_logs"]["label_error"] == [1.0]
 
 
 # ---- a real server and an lmm-r1-like client --------------------------------------------------
-
 
 def lmm_r1_fetch(url: str, queries: list[str], prompts: list[str], labels: list, micro_batch: int = 2):
     """lmm-r1's remote reward call, per its documented behaviour: one POST per micro-batch, every
