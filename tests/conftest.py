@@ -119,6 +119,14 @@ class JudgeStandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:  # /v1/models, as preflight asks it
+                data = _json.dumps({"object": "list", "data": [{"id": "sound"}, {"id": "naive"}]}).encode()
+                self.send_response(200 if self.path.rstrip("/").endswith("/models") else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:
                 body = _json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 model = body["model"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +41,7 @@ __all__ = [
     "ScoredSample",
     "judge_answer",
     "score_batch",
+    "score_responses",
     "score_samples",
     "to_openrlhf",
     "validate_payload",
@@ -118,22 +119,56 @@ def score_samples(
     """
     if len(queries) != len(labels) or (prompts is not None and len(prompts) != len(queries)):
         raise BatchError("queries, prompts and labels must have the same length")
-    if config.needs_judge and judge is None:
-        raise ValueError(f"variant {config.variant!r} weighs the judge: pass a Judge")
-    out: list[ScoredSample] = []
-    for i, (query, label) in enumerate(zip(queries, labels, strict=True)):
-        response = ""
-        try:
-            response = extract_response(query, prompts[i] if prompts is not None else None, template)
-            out.append(ScoredSample(response, label, score_response(response, label, config)))
-        except Exception as exc:
-            if strict:
-                raise
-            log.exception("scoring sample %d failed; it scores 0", i)
-            out.append(ScoredSample(response, label, SampleScore.unscored(config), error=type(exc).__name__))
+    _check_judge(config, judge)
+
+    def response(i: int) -> Callable[[], str]:
+        return lambda: extract_response(queries[i], prompts[i] if prompts is not None else None, template)
+
+    out = [_score_one(i, response(i), label, config, strict) for i, label in enumerate(labels)]
     if config.needs_judge and judge is not None:
         out = _judge_samples(out, config, judge, deadline)
     return out
+
+
+def score_responses(
+    responses: Sequence[str],
+    labels: Sequence[Any],
+    config: RewardConfig,
+    judge: Judge | None = None,
+    strict: bool = False,
+    deadline: float | None = None,
+) -> list[ScoredSample]:
+    """`score_samples` for responses already cut out of their query (TRL's completions): the same
+    scoring and judging, no chat-template extraction."""
+    if len(responses) != len(labels):
+        raise BatchError("responses and labels must have the same length")
+    _check_judge(config, judge)
+    out = [
+        _score_one(i, lambda r=response: r, label, config, strict)
+        for i, (response, label) in enumerate(zip(responses, labels, strict=True))
+    ]
+    if config.needs_judge and judge is not None:
+        out = _judge_samples(out, config, judge, deadline)
+    return out
+
+
+def _check_judge(config: RewardConfig, judge: Judge | None) -> None:
+    if config.needs_judge and judge is None:
+        raise ValueError(f"variant {config.variant!r} weighs the judge: pass a Judge")
+
+
+def _score_one(
+    i: int, get_response: Callable[[], str], label: Any, config: RewardConfig, strict: bool
+) -> ScoredSample:
+    response = ""
+    try:
+        response = get_response()
+        return ScoredSample(response, label, score_response(response, label, config))
+    except Exception as exc:
+        if strict:
+            raise
+        log.exception("scoring sample %d failed; it scores 0", i)
+        return ScoredSample(response, label, SampleScore.unscored(config), error=type(exc).__name__)
 
 
 def judge_answer(answer: ParsedAnswer | None) -> str:

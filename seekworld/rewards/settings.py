@@ -45,6 +45,7 @@ __all__ = [
     "SettingError",
     "Spec",
     "check_setting",
+    "env_setting",
     "redact_url",
     "setting",
 ]
@@ -501,6 +502,17 @@ def check_setting(name: str, value: Any, where: str | None = None) -> None:
     """Check one value against its row (for front ends that take a few settings, like `score`)."""
     row = next(r for r in rows() if r.name == name)
     check(row, value, where or row.flag)
+
+
+def env_setting(name: str, env: Mapping[str, str] | None = None) -> Any:
+    """One setting from its environment variable(s), None when unset: for front ends in the trainer's
+    process (TRL) that take a secret (the judge's key) from the environment only, never a config file."""
+    row = next(r for r in rows() if r.name == name)
+    env = os.environ if env is None else env
+    for var in (row.spec.env, *row.spec.env_fallback) if row.spec.env else ():
+        if env.get(var, "") != "":
+            return parse_text(row, env[var], var)
+    return None
 
 
 def _type_name(kind: type) -> str:

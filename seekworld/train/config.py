@@ -191,6 +191,41 @@ def _validate_trl(config: TrainConfig) -> None:
         raise ConfigError(f"backend=trl: reward.variant={config['reward.variant']}: {exc}") from None
     except (UnknownNameError, ValueError) as exc:
         raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
+    _validate_trl_judge(config, reward.needs_judge)
+
+
+def _validate_trl_judge(config: TrainConfig, needs_judge: bool) -> None:
+    """The judge is called in the trainer's process at `judge.url`; TRL starts no server beside it."""
+    from seekworld.rewards.settings import RewardSettings, SettingError
+
+    try:
+        RewardSettings.from_train(config)  # types and ranges of the judge.* (and reward.*) keys
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
+    mode = config["judge.mode"]
+    if mode not in JUDGE_MODES:
+        raise ConfigError(f"judge.mode must be one of {', '.join(JUDGE_MODES)}, got {mode!r}")
+    if mode == "start":
+        raise ConfigError(
+            "backend=trl: judge.mode=start is OpenRLHF-only (the TRL trainer starts no process beside "
+            "itself, and a judge sharing its GPU would compete with training): run `vllm serve "
+            "<judge.model>` yourself and set judge.mode=url, judge.url=http://HOST:PORT/v1"
+        )
+    if needs_judge and mode == "none":
+        raise ConfigError(
+            f"backend=trl: reward.variant={config['reward.variant']} scores with an LLM judge: set "
+            "judge.mode=url and judge.url (an OpenAI-compatible base URL serving judge.model)"
+        )
+    if mode == "url":
+        url = config["judge.url"].strip()
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"judge.mode=url needs judge.url, an http(s) OpenAI-compatible base URL, got {url!r}"
+            )
+        if not needs_judge:
+            raise ConfigError(
+                f"judge.mode=url but reward.variant={config['reward.variant']} has no judge component"
+            )
 
 
 def validate(config: TrainConfig) -> None:

@@ -22,17 +22,22 @@ import importlib.util
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig
 from seekworld.train.preflight import CheckResult
+
+if TYPE_CHECKING:
+    from seekworld.rewards.judge import JudgeConfig
 
 __all__ = [
     "ESTIMATOR_SETTINGS",
     "TINY_MODEL",
     "check_trl",
     "grpo_arguments",
+    "judge_config",
     "resolve_device",
     "run_trl",
 ]
@@ -135,6 +140,19 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
     return args
 
 
+def judge_config(config: TrainConfig, env: Mapping[str, str] | None = None) -> JudgeConfig | None:
+    """The `JudgeConfig` of the config's `judge.*` keys (None when the variant has no judge).
+
+    Mapped through the settings table as for `seekworld serve` (`judge.url`, `judge.model`,
+    `judge.timeout_s`, `judge.breaker_*`, `judge.budget_s`...); the API key comes from the environment
+    only ($SEEKWORLD_JUDGE_API_KEY, else $OPENAI_API_KEY), never from a config file."""
+    from seekworld.rewards.settings import env_setting
+    from seekworld.train.launch import reward_settings
+
+    key = env_setting("judge_api_key", env)
+    return reward_settings(config, judge_api_key=key).service_config().judge
+
+
 # ---------------------------------------------------------------- model
 
 
@@ -215,22 +233,10 @@ def _last_checkpoint(output: Path) -> str | None:
 # ---------------------------------------------------------------- preflight and run
 
 
-def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
-    """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
-    from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
-    from seekworld.integrations.trl.rewards import reward_functions
-    from seekworld.rewards.variants import RewardConfig
-    from seekworld.train.preflight import _gold_answer, check_data, check_logging, check_outputs, first_rows
+def _probe_reward(config: TrainConfig, funcs: list[Any], weights: list[float]) -> CheckResult:
+    """Gold answers must out-score junk through the reward functions the trainer will call."""
+    from seekworld.train.preflight import _gold_answer, first_rows
 
-    results = [r for r in check_data(config, sample) if r.name != "reward"]
-    try:
-        dataset = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
-        results.append(CheckResult("trl data", True, f"{len(dataset)} prompts in TRL's VLM format"))
-    except PreparedDataError as exc:
-        results.append(CheckResult("trl data", False, str(exc)))
-
-    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
-    funcs, weights = reward_functions(reward)
     rows = first_rows(config, 4)
     if rows:
         labels = [r[config["data.label_key"]] for r in rows]
@@ -248,9 +254,36 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
             f"in-process {config['reward.variant']} ({', '.join(f.__name__ for f in funcs)}): gold answers "
             f"{min(total['gold']):.2f}..{max(total['gold']):.2f}, junk {max(total['junk']):.2f}"
         )
-        results.append(CheckResult("reward", ok, detail if ok else detail + ": gold must beat junk"))
-    else:
-        results.append(CheckResult("reward", False, "no row with a usable label to probe the reward"))
+        return CheckResult("reward", ok, detail if ok else detail + ": gold must beat junk")
+    return CheckResult("reward", False, "no row with a usable label to probe the reward")
+
+
+def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
+    """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
+    from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
+    from seekworld.integrations.trl.rewards import close_judge, reward_functions
+    from seekworld.rewards.variants import RewardConfig
+    from seekworld.train.preflight import check_data, check_logging, check_outputs
+
+    results = [r for r in check_data(config, sample) if r.name != "reward"]
+    try:
+        dataset = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
+        results.append(CheckResult("trl data", True, f"{len(dataset)} prompts in TRL's VLM format"))
+    except PreparedDataError as exc:
+        results.append(CheckResult("trl data", False, str(exc)))
+
+    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    if reward.needs_judge:
+        from seekworld.train.preflight import check_judge
+
+        judged = check_judge(config)
+        if judged is not None:
+            results.append(judged)
+    funcs, weights = reward_functions(reward, judge=judge_config(config))
+    try:
+        results.append(_probe_reward(config, funcs, weights))
+    finally:
+        close_judge(funcs)
 
     missing = [
         m
@@ -342,7 +375,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
         samples.unlink(missing_ok=True)
         if rank == 0:
             (output / "metrics.jsonl").unlink(missing_ok=True)
-    funcs, _ = reward_functions(reward, recorder_path=samples)
+    # The judge (rule+judge) is built here, once for the trainer's life.
+    funcs, _ = reward_functions(reward, recorder_path=samples, judge=judge_config(config))
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seekworld.train.config import ConfigError, load_config
-from seekworld.train.trl_backend import grpo_arguments
+from seekworld.train.trl_backend import grpo_arguments, judge_config
 
 SMOKE = "examples/configs/trl_cpu_smoke.toml"
 
@@ -44,7 +44,15 @@ def test_estimator_picks_the_advantage_scaling(estimator, scale, loss):
     ("overrides", "message"),
     [
         (["algo.advantage_estimator=rloo"], "no TRL equivalent"),
-        (["reward.variant=rule+judge", "judge.mode=url", "judge.url=http://x/v1"], "judge"),
+        (["reward.variant=rule+judge"], "set judge.mode=url"),
+        (["reward.variant=rule+judge", "judge.mode=start"], "judge.mode=start is OpenRLHF-only"),
+        (["reward.variant=rule+judge", "judge.mode=url"], "needs judge.url"),
+        (["reward.variant=rule+judge", "judge.mode=url", "judge.url=ftp://x"], "http"),
+        (["judge.mode=url", "judge.url=http://x/v1"], "has no judge component"),
+        (
+            ["reward.variant=rule+judge", "judge.mode=url", "judge.url=http://x/v1", "judge.timeout_s=0"],
+            "timeout",
+        ),
         (["rollout.n_samples_per_prompt=1"], "must be > 1"),
         (["train.batch_size=3", "train.micro_batch_size=2"], "multiple of train.micro_batch_size"),
         (
@@ -63,6 +71,35 @@ def test_estimator_picks_the_advantage_scaling(estimator, scale, loss):
 def test_settings_trl_cannot_use_are_refused(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, ["backend=trl", *overrides])
+
+
+JUDGE = [
+    "backend=trl",
+    "reward.variant=rule+judge",
+    "reward.weights=judge=3",
+    "judge.mode=url",
+    "judge.url=http://127.0.0.1:8001/v1/",
+    'judge.model="judge-7b"',
+    "judge.timeout_s=5.0",
+    "judge.budget_s=40.0",
+    "judge.breaker_failures=3",
+    "judge.concurrency=4",
+]
+
+
+def test_judge_variant_validates_and_maps_onto_the_judge_client():
+    config = load_config(None, JUDGE)
+    assert grpo_arguments(config, device="cpu")["reward_weights"] == [
+        0.5,
+        2.0,
+        3.0,
+    ]  # format, accuracy, judge
+    judge = judge_config(config, env={"SEEKWORLD_JUDGE_API_KEY": "sk-judge", "OPENAI_API_KEY": "sk-other"})
+    assert (judge.url, judge.model, judge.api_key) == ("http://127.0.0.1:8001/v1", "judge-7b", "sk-judge")
+    assert (judge.timeout_s, judge.budget_s, judge.breaker_failures, judge.concurrency) == (5.0, 40.0, 3, 4)
+    assert judge_config(config, env={"OPENAI_API_KEY": "sk-other"}).api_key == "sk-other"
+    assert judge_config(config, env={}).api_key == "EMPTY"  # the key never comes from the config file
+    assert judge_config(load_config(None, ["backend=trl"]), env={}) is None
 
 
 def test_openrlhf_checks_do_not_apply_to_trl():
@@ -91,3 +128,32 @@ def test_trl_accepts_the_arguments(overrides):
     assert args.num_generations == 2 and args.steps_per_generation == 1
     assert args.use_vllm == ("trl.vllm=colocate" in overrides)
     assert args.reward_weights == [0.5, 1.0]
+
+
+def test_preflight_probes_the_judge_through_the_trl_reward_functions(judge_standin, tmp_path):
+    # The stand-in judge (tests/conftest.py) answers /models and chat completions on loopback.
+    import subprocess
+
+    from helpers.prepare_data import PREPARE_SAMPLE
+
+    from seekworld.train.trl_backend import check_trl
+
+    subprocess.run([*PREPARE_SAMPLE, "--output", str(tmp_path), "--no-progress"], check=True, timeout=120)
+    config = load_config(
+        None,
+        [
+            "backend=trl",
+            f"data.prompt_data={tmp_path / 'train.jsonl'}",
+            f"checkpoint.save_path={tmp_path / 'out'}",
+            "model.path=tiny-random",
+            "reward.variant=rule+judge",
+            "judge.mode=url",
+            f"judge.url={judge_standin.url}",
+            "judge.model=sound",
+        ],
+    )
+    results = {r.name: r for r in check_trl(config)}
+    assert results["judge"].ok, results["judge"].detail
+    assert results["reward"].ok, results["reward"].detail
+    assert "judge" in results["reward"].detail  # the probe went through the judge's reward function
+    assert judge_standin.requests  # ... which called the judge, in-process

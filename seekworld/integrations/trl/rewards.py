@@ -9,12 +9,17 @@ function is named after its component (`format`, `accuracy`, ...). TRL sums the 
 which is exactly `score_response(...).reward` for the same variant.
 
 `variant_components` is the one seam between TRL and the scoring core: (name, weight,
-score(response, label) -> float) per component.
+score(response, label) -> float) per component. The LLM judge (`rule+judge`) is the exception: it
+scores a whole batch through one `Judge` (bounded concurrency, circuit breaker, deadline), built
+once when the reward functions are, by the same batch scorer `seekworld serve` uses
+(`score_responses`), so it is told the verifier's canonical reading of the answer, never the raw
+text. A judge outage scores 0 (counted in TRL's `judge_error` metric) and never raises into TRL.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,15 +27,27 @@ from typing import Any
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
+from seekworld.rewards.judge import Judge, JudgeConfig
 from seekworld.rewards.variants import COMPONENTS, RewardConfig
 
-__all__ = ["SampleRecorder", "completion_text", "reward_functions", "variant_components"]
+__all__ = [
+    "SampleRecorder",
+    "close_judge",
+    "completion_text",
+    "judge_reward",
+    "reward_functions",
+    "variant_components",
+]
+
+log = logging.getLogger(__name__)
+
+JUDGE = "judge"
 
 ScoreFn = Callable[[str, Any], float]
 
 
 class UnsupportedComponentError(SeekworldError, ValueError):
-    """A component that cannot be computed in-process (the LLM judge) on this path."""
+    """A component this path cannot compute (the judge without a judge endpoint)."""
 
 
 def _gold(label: Any) -> GoldLabel | None:
@@ -42,14 +59,18 @@ def _gold(label: Any) -> GoldLabel | None:
         return None  # an unusable label scores 0, as on the server
 
 
-def variant_components(config: RewardConfig) -> Iterator[tuple[str, float, ScoreFn]]:
-    """(component name, weight, score(response, label) -> float) for each weighted component."""
+def variant_components(config: RewardConfig) -> Iterator[tuple[str, float, ScoreFn | None]]:
+    """(component name, weight, score(response, label) -> float) for each weighted component; the
+    judge's score is None (it scores whole batches: `judge_reward`)."""
     for name, weight in config.weights:
         component = COMPONENTS.get(name)
+        if name == JUDGE:
+            yield name, weight, None
+            continue
         if component.fn is None:
             raise UnsupportedComponentError(
-                f"reward component {name!r} is computed outside the scoring core (an LLM judge): the TRL "
-                "backend does not call a judge yet; use a rule variant or the openrlhf backend"
+                f"reward component {name!r} is computed outside the scoring core and the TRL backend "
+                "has no adapter for it; use the openrlhf backend"
             )
         fn = component.fn
 
@@ -100,16 +121,71 @@ class SampleRecorder:
                     f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
+def judge_reward(
+    config: RewardConfig, judge: Judge, recorder: SampleRecorder | None = None
+) -> Callable[..., list[float]]:
+    """The TRL reward function of the `judge` component: the batch through `judge`, as served."""
+    from seekworld.rewards.batch import score_responses, to_openrlhf
+
+    def reward(completions: list[Any], label: list[Any], **kwargs: Any) -> list[float]:
+        texts = [completion_text(c) for c in completions]
+        try:
+            extra = to_openrlhf(score_responses(texts, list(label), config, judge), config)["extra_logs"]
+            values, errors, flagged = extra[JUDGE], extra["judge_error"], extra["judge_flagged"]
+        except Exception:  # never raise into the training step: the judge pays 0, counted
+            log.exception("TRL judge reward failed; the batch's judge scores are 0")
+            values, errors, flagged = [0.0] * len(texts), [1.0] * len(texts), [0.0] * len(texts)
+        log_metric = kwargs.get("log_metric")
+        if log_metric is not None and texts:  # TRL averages these per logging step
+            log_metric("judge_error", sum(errors) / len(texts))
+            log_metric("judge_flagged", sum(flagged) / len(texts))
+        if recorder is not None:
+            recorder.add(JUDGE, _step(kwargs), texts, list(label), values)
+        return values
+
+    reward.__name__ = reward.__qualname__ = JUDGE
+    reward.judge = judge  # type: ignore[attr-defined]  # its owner closes it (`close_judge`)
+    return reward
+
+
+def _step(kwargs: dict[str, Any]) -> int:
+    # Scored before the update it feeds: that update's step is global_step + 1.
+    return int(getattr(kwargs.get("trainer_state"), "global_step", 0)) + 1
+
+
+def close_judge(funcs: list[Callable[..., Any]]) -> None:
+    """Stop the judge's thread pool of reward functions built by `reward_functions` (if any)."""
+    for f in funcs:
+        judge = getattr(f, "judge", None)
+        if judge is not None:
+            judge.close()
+
+
 def reward_functions(
-    config: RewardConfig, recorder_path: str | Path | None = None
+    config: RewardConfig,
+    recorder_path: str | Path | None = None,
+    judge: JudgeConfig | Judge | None = None,
 ) -> tuple[list[Callable[..., list[float]]], list[float]]:
-    """TRL reward functions (named after their components) and their weights, in variant order."""
+    """TRL reward functions (named after their components) and their weights, in variant order.
+
+    A variant that weighs the judge needs `judge`: its config (the Judge is built here, once, for
+    the trainer's life) or a Judge. Raises UnsupportedComponentError without one."""
     components = list(variant_components(config))
+    if any(score is None for _, _, score in components):
+        if judge is None:
+            raise UnsupportedComponentError(
+                f"variant {config.variant!r} weighs the LLM judge: give its endpoint (judge.mode=url, "
+                "judge.url, judge.model)"
+            )
+        judge = Judge(judge) if isinstance(judge, JudgeConfig) else judge
     recorder = (
         SampleRecorder(recorder_path, {n: w for n, w, _ in components}) if recorder_path is not None else None
     )
     funcs = []
     for name, _, score in components:
+        if score is None:
+            funcs.append(judge_reward(config, judge, recorder))  # type: ignore[arg-type]
+            continue
 
         def reward(
             completions: list[Any], label: list[Any], _score=score, _name=name, **kwargs: Any
@@ -117,10 +193,7 @@ def reward_functions(
             texts = [completion_text(c) for c in completions]
             values = [_score(t, g) for t, g in zip(texts, label, strict=True)]
             if recorder is not None:
-                # Scored before the update it feeds: that update's step is global_step + 1.
-                state = kwargs.get("trainer_state")
-                step = int(getattr(state, "global_step", 0)) + 1
-                recorder.add(_name, step, texts, list(label), values)
+                recorder.add(_name, _step(kwargs), texts, list(label), values)
             return values
 
         reward.__name__ = reward.__qualname__ = name  # TRL logs rewards/<__name__>/mean

@@ -9,7 +9,6 @@ import pytest
 
 from seekworld.integrations.trl.data import PreparedDataError, to_trl_row
 from seekworld.integrations.trl.rewards import (
-    UnsupportedComponentError,
     completion_text,
     reward_functions,
     variant_components,
@@ -54,9 +53,14 @@ def test_unparseable_label_scores_zero_not_raises():
     assert fmt(completions=completions, label=[""]) == [0.0]  # like the server: label error -> 0
 
 
-def test_judge_component_is_refused_with_the_reason():
-    with pytest.raises(UnsupportedComponentError, match="judge"):
-        list(variant_components(RewardConfig.from_variant("rule+judge")))
+def test_judge_component_is_a_batch_function_with_its_weight():
+    # the judge scores whole batches (seekworld/integrations/trl/rewards.py judge_reward): no per-sample fn
+    components = list(variant_components(RewardConfig.from_variant("rule+judge", "judge=3")))
+    assert [(n, w, s is None) for n, w, s in components] == [
+        ("format", 0.5, False),
+        ("accuracy", 2.0, False),
+        ("judge", 3.0, True),
+    ]
 
 
 def test_completion_text_ignores_tool_turns():
