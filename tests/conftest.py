@@ -40,7 +40,13 @@ def sample_dir() -> Path:
 # chatty ("Yes, 1."), think ("<think>..</think>1"), vision (1 iff an image was sent), slow (sleeps
 # 3 s), pause (0.1 s, then 1), fail (HTTP 500), flaky (503 on the first two calls), badjson (200
 # with a non-JSON body), nochoices (200 with an empty `choices`).
+# Logprobs, in the OpenAI shape and only when the request asks for them (as vLLM): graded (verdict
+# 1; P(1) = 0.72 over "1" and " 1" against P(0) = 0.18, so 0.8; `{"verdict": 1}` when a schema is
+# asked for), graded_think (a think block with digits, then 1 at 0.8), nologprobs (ignores the
+# request), offtop (neither choice among the top ones), nanlogprobs (NaN), garbled (a string for
+# `content`).
 import json as _json  # noqa: E402 (this block is appended to a shared conftest)
+import math as _math  # noqa: E402 (this block is appended to a shared conftest)
 import re as _re  # noqa: E402 (this block is appended to a shared conftest)
 import threading as _threading  # noqa: E402 (this block is appended to a shared conftest)
 import time as _time  # noqa: E402 (this block is appended to a shared conftest)
@@ -87,6 +93,12 @@ class JudgeStandIn:
             "pause": lambda: (_time.sleep(0.1), "1")[1],
             # answers in the schema's shape only when a schema was asked for
             "structured": lambda: '{"verdict": 1}' if "response_format" in body else "1",
+            "graded": lambda: '{"verdict": 1}' if "response_format" in body else "1",
+            "graded_think": lambda: "<think>1 clue, 0 doubts</think>\n1",
+            "nologprobs": lambda: "1",
+            "offtop": lambda: "1",
+            "nanlogprobs": lambda: "1",
+            "garbled": lambda: "1",
         }
         if model == "fail":
             return 500, '{"error": {"message": "boom"}}'
@@ -101,13 +113,38 @@ class JudgeStandIn:
         if model == "nochoices":
             return 200, '{"id": "x", "object": "chat.completion", "choices": []}'
         answer = verdict[model]()
+        choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}
+        if body.get("logprobs") and model != "nologprobs":
+            choice["logprobs"] = self.logprobs(model, answer)
         return 200, _json.dumps(
-            {
-                "id": "x", "object": "chat.completion", "created": 0, "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": answer}}],
-            }
-        )  # fmt: skip
+            {"id": "x", "object": "chat.completion", "created": 0, "model": model, "choices": [choice]}
+        )  # NaN is written as the bare `NaN` Python's json (and the client's parser) accept
+
+    @staticmethod
+    def logprobs(model: str, answer: str) -> dict:
+        """A `logprobs` object: one entry per token of `answer`, the verdict digit's alternatives
+        chosen by the model name (other tokens are sure of themselves)."""
+        verdict_top = {
+            "graded": [("1", 0.56), ("0", 0.18), (" 1", 0.16), ("The", 0.1)],
+            "graded_think": [("1", 0.56), ("0", 0.18), (" 1", 0.16), ("The", 0.1)],
+            "offtop": [("Yes", 0.7), ("No", 0.3)],
+            "nanlogprobs": [("1", float("nan")), ("0", 0.2)],
+        }.get(model, [(answer, 1.0)])
+        tokens = _re.findall(r"<think>|</think>|\w+|\s*\d|\W", answer)
+
+        def entry(token: str, top: list[tuple[str, float]]) -> dict:
+            def lp(p: float) -> float:
+                return p if _math.isnan(p) else _math.log(p)
+
+            alts = [{"token": t, "logprob": lp(p), "bytes": list(t.encode())} for t, p in top]
+            chosen = alts[0]["logprob"]
+            return {"token": token, "logprob": chosen, "bytes": list(token.encode()), "top_logprobs": alts}
+
+        if model == "garbled":
+            return {"content": "1 at 0.8", "refusal": None}
+        last_digit = max(i for i, t in enumerate(tokens) if t.strip() in ("0", "1"))
+        content = [entry(t, verdict_top if i == last_digit else [(t, 1.0)]) for i, t in enumerate(tokens)]
+        return {"content": content, "refusal": None}
 
     def _handler(self) -> type:
         standin = self

@@ -4,8 +4,10 @@
     judge.score_many([JudgeItem(reasoning, answer, image_path)])  # -> [JudgeResult(score=1.0), ...]
 
 The judge is asked whether the reasoning inside `<think>` is sound, examines visual clues, verifies
-its hypotheses and explains the answer, and must reply with a bare verdict ("0"/"1", or a number in
-[0, 1] in `score` mode). Anything else is a malformed verdict.
+its hypotheses and explains the answer, and must reply with a bare verdict, "0" or "1". Anything
+else is a malformed verdict. In `score` mode the question is the same, and the score is the
+judge's probability of "1" against "0" at the verdict token, P(1) / (P(0) + P(1)), read from the
+top logprobs the endpoint returns; without usable logprobs the parsed verdict is the score.
 
 The policy's text is untrusted; three layers keep it from grading itself:
 1. `sanitize` removes chat-control tokens (`<|im_start|>` ...): vLLM parses them as special tokens
@@ -27,6 +29,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -55,12 +58,16 @@ __all__ = [
     "parse_verdict",
     "response_format",
     "sanitize",
+    "score_from_logprobs",
     "screen",
 ]
 
 log = logging.getLogger(__name__)
 
 MODES = ("binary", "score")
+# Alternatives asked for per token in score mode (OpenAI allows up to 20, vLLM's --max-logprobs
+# defaults to 20): enough to hold "1", "0" and their whitespace variants.
+TOP_LOGPROBS = 10
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class JudgeConfig:
     url: str  # base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8001/v1
     model: str
     api_key: str = field(default="EMPTY", repr=False)  # vLLM accepts any key unless --api-key is set
-    mode: str = "binary"  # "binary": reply 0 or 1; "score": reply a number in [0, 1]
+    mode: str = "binary"  # "binary": the verdict 0 or 1; "score": P(1) / (P(0) + P(1)) from logprobs
     sees_image: bool = False  # send the label's image with the reasoning (a VLM judge)
     timeout_s: float = 20.0  # one HTTP call
     retries: int = 2  # extra tries after a timeout, connection error, 429 or 5xx
@@ -118,6 +125,7 @@ class JudgeResult:
     skipped: bool = False  # no reasoning to judge
     attempts: int = 0  # HTTP calls made
     image_skipped: bool = False  # the judge should see the image but no root was named: text only
+    logprobs_fallback: bool = False  # score mode: no usable logprobs, the parsed verdict is the score
     latency_s: float = 0.0
 
 
@@ -306,9 +314,10 @@ terrain, road markings, vehicles, climate).
 Otherwise the verdict is 0.
 """
 
+# Score mode asks the binary question: its score is the judge's confidence in "1", from logprobs.
 _REPLY_RULE = {
     "binary": "Reply with a single character: 1 or 0. No other text.",
-    "score": "Reply with a single number between 0 and 1 (at most two decimals). No other text.",
+    "score": "Reply with a single character: 1 or 0. No other text.",
 }
 
 
@@ -354,17 +363,14 @@ def build_messages(
 
 _STRUCTURED_RULE = {
     "binary": 'Reply with the JSON object {"verdict": 1} or {"verdict": 0}. No other text.',
-    "score": 'Reply with the JSON object {"verdict": x}, x a number between 0 and 1. No other text.',
+    "score": 'Reply with the JSON object {"verdict": 1} or {"verdict": 0}. No other text.',
 }
 
 
 def response_format(mode: str) -> dict[str, Any]:
-    """OpenAI structured-output schema for the verdict (vLLM and OpenAI both enforce it)."""
-    verdict: dict[str, Any] = (
-        {"type": "integer", "enum": [0, 1]}
-        if mode == "binary"
-        else {"type": "number", "minimum": 0, "maximum": 1}
-    )
+    """OpenAI structured-output schema for the verdict (vLLM and OpenAI both enforce it). The
+    same in both modes: in score mode the logprobs at the verdict digit grade it."""
+    verdict: dict[str, Any] = {"type": "integer", "enum": [0, 1]}
     return {
         "type": "json_schema",
         "json_schema": {
@@ -411,6 +417,60 @@ def parse_verdict(reply: str | None, mode: str = "binary", structured: bool = Fa
     if not 0.0 <= value <= 1.0:
         raise VerdictError(f"verdict {value} is outside [0, 1]")
     return value
+
+
+_CHOICES = ("0", "1")
+
+
+def score_from_logprobs(logprobs: Any, verdict: float) -> float | None:
+    """P(1) / (P(0) + P(1)) at the verdict token of a chat completion's `logprobs`, or None when
+    the payload cannot give it (missing, garbled, NaN or +inf, neither choice among the top ones).
+
+    The verdict token is the last generated token that reads "0" or "1" once whitespace is
+    stripped (after a judge's own `<think>` block; the digit of `{"verdict": 1}`), and it must be
+    the verdict the text reply was parsed to. Alternatives that read the same after stripping
+    ("1", " 1") add up; a choice missing from the top ones counts as 0. The payload comes from the
+    endpoint: this never raises, and the score is clamped to [0, 1]."""
+    try:
+        if verdict not in (0.0, 1.0) or not isinstance(logprobs, dict):
+            return None
+        content = logprobs.get("content")
+        if not isinstance(content, list):
+            return None
+        position = next(
+            (
+                entry
+                for entry in reversed(content)
+                if isinstance(entry, dict)
+                and isinstance(entry.get("token"), str)
+                and entry["token"].strip() in _CHOICES
+            ),
+            None,
+        )
+        if position is None or position["token"].strip() != str(int(verdict)):
+            return None
+        top = position.get("top_logprobs")
+        if not isinstance(top, list):
+            return None
+        mass = {"0": 0.0, "1": 0.0}
+        for alt in top:
+            if not isinstance(alt, dict) or not isinstance(alt.get("token"), str):
+                continue
+            choice = alt["token"].strip()
+            if choice not in mass:
+                continue
+            value = alt.get("logprob")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            if math.isnan(value) or value == math.inf:
+                return None  # garbled: fall back to the text verdict
+            mass[choice] += math.exp(min(float(value), 0.0))  # -inf is a probability of 0
+        total = mass["0"] + mass["1"]
+        if not total > 0.0 or not math.isfinite(total):
+            return None
+        return min(1.0, max(0.0, mass["1"] / total))
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
+        return None
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -658,7 +718,7 @@ class Judge:
                     break
                 attempts += 1
                 try:
-                    reply = self._call(messages, min(self.config.timeout_s, remaining))
+                    reply, logprobs = self._call(messages, min(self.config.timeout_s, remaining))
                 except _Retryable as exc:
                     error = exc.kind
                     self.breaker.record(False)
@@ -677,8 +737,21 @@ class Judge:
                 except VerdictError as exc:
                     self._failures.warn("malformed", f"malformed verdict: {exc}")
                     return self._done(JudgeResult(0.0, error="malformed", attempts=attempts), start)
+                fallback = False
+                if self.config.mode == "score":
+                    graded = score_from_logprobs(logprobs, verdict)
+                    if graded is None:  # endpoint without logprobs, or a garbled payload: counted
+                        fallback = True
+                        self._failures.warn("logprobs", "no usable logprobs; the text verdict is the score")
+                    else:
+                        verdict = graded
                 self._cache.put(self.cache_key(item), verdict)
-                return self._done(JudgeResult(verdict, attempts=attempts, image_skipped=skipped_image), start)
+                return self._done(
+                    JudgeResult(
+                        verdict, attempts=attempts, image_skipped=skipped_image, logprobs_fallback=fallback
+                    ),
+                    start,
+                )
             return self._done(JudgeResult(0.0, error=error, attempts=attempts), start)
         except Exception:  # serving path: never raise into the reward; log, score 0, count
             log.exception("judge: unexpected error")
@@ -696,7 +769,8 @@ class Judge:
             except Exception:  # a metrics bug must not cost a reward
                 log.exception("judge: on_result hook failed")
 
-    def _call(self, messages: list[dict[str, Any]], timeout: float) -> str | None:
+    def _call(self, messages: list[dict[str, Any]], timeout: float) -> tuple[str | None, Any]:
+        """The reply's text and its `logprobs` payload (None unless score mode asked for it)."""
         import openai
 
         body: dict[str, Any] = {
@@ -707,6 +781,11 @@ class Judge:
         }
         if self.config.structured:
             body["response_format"] = response_format(self.config.mode)
+        if self.config.mode == "score":
+            # max_tokens stays the configured budget: a compliant judge stops after the digit, and
+            # a thinking judge or a JSON verdict needs more than one token.
+            body["logprobs"] = True
+            body["top_logprobs"] = TOP_LOGPROBS
         try:
             # The client's generic `post` (its documented way to any endpoint): same auth, base URL,
             # timeouts and error classes as `chat.completions.create`, without the typed request
@@ -720,12 +799,13 @@ class Judge:
         except (ValueError, TypeError) as exc:  # unparseable body: no retry
             raise _Fatal("bad_response", exc) from exc
         try:
-            content = completion["choices"][0]["message"]["content"]
+            choice = completion["choices"][0]
+            content = choice["message"]["content"]
         except (KeyError, IndexError, TypeError) as exc:
             raise _Fatal("bad_response", exc) from exc
         if content is not None and not isinstance(content, str):
             raise _Fatal("bad_response", TypeError(f"content is {type(content).__name__}"))
-        return content
+        return content, choice.get("logprobs") if isinstance(choice, dict) else None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

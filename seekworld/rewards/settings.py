@@ -268,7 +268,7 @@ class RewardSettings:
     )
     judge_mode: str = setting(
         "binary",
-        "binary: the judge replies 0 or 1; score: a number in [0, 1]",
+        "binary: the judge replies 0 or 1; score: its P(1) / (P(0) + P(1)) from the reply's logprobs",
         env="SEEKWORLD_JUDGE_MODE",
         train="judge.verdict",
         choices=("binary", "score"),

@@ -80,6 +80,11 @@ class Metrics:
             "Judged samples sent without their image: --judge-sees-image but no --judge-image-root",
             registry=r,
         )
+        self.judge_logprobs_fallback = Counter(
+            "seekworld_judge_logprobs_fallback",
+            "Score-mode verdicts without usable logprobs: the text verdict (0 or 1) was the score",
+            registry=r,
+        )
         self.judge_latency = Histogram(
             "seekworld_judge_latency_seconds",
             "Judge latency per sample, tries included (cache hits excluded)",
@@ -115,6 +120,8 @@ class Metrics:
             self.judge_calls.inc(result.attempts)
         if result.image_skipped:
             self.judge_images_skipped.inc()
+        if result.logprobs_fallback:
+            self.judge_logprobs_fallback.inc()
         if not result.cached and result.flagged is None:
             self.judge_latency.observe(result.latency_s)
 
