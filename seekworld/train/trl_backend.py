@@ -77,12 +77,22 @@ def _dtype(config: TrainConfig, device: str) -> str:
     return {"bf16": "bfloat16", "fp16": "float16"}.get(config["deepspeed.param_dtype"], "float32")
 
 
+def reward_config(config: TrainConfig) -> Any:
+    """The variant, weights and country credit the run pays: what `seekworld serve` would pay."""
+    from seekworld.rewards.variants import RewardConfig
+
+    return RewardConfig.from_variant(
+        config["reward.variant"],
+        config["reward.weights"] or None,
+        country_credit=config["reward.country_credit"],
+    )
+
+
 def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dict[str, Any]:
     """The GRPOConfig keyword arguments for `config` (pure; GRPOConfig itself validates them)."""
     from seekworld.integrations.trl.rewards import variant_components
-    from seekworld.rewards.variants import RewardConfig
 
-    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    reward = reward_config(config)
     scale_rewards, loss_type = ESTIMATOR_SETTINGS[config["algo.advantage_estimator"]]
     per_step = config["train.micro_batch_size"] * world_size
     if config["train.batch_size"] % per_step:
@@ -262,7 +272,6 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
     """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
     from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
     from seekworld.integrations.trl.rewards import close_judge, reward_functions
-    from seekworld.rewards.variants import RewardConfig
     from seekworld.train.preflight import check_data, check_logging, check_outputs
 
     results = [r for r in check_data(config, sample) if r.name != "reward"]
@@ -272,7 +281,7 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
     except PreparedDataError as exc:
         results.append(CheckResult("trl data", False, str(exc)))
 
-    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    reward = reward_config(config)
     if reward.needs_judge:
         from seekworld.train.preflight import check_judge
 
@@ -354,7 +363,6 @@ def train(config: TrainConfig) -> dict[str, Any]:
     from seekworld.integrations.trl.callbacks import MetricsWriter
     from seekworld.integrations.trl.data import load_prompt_dataset
     from seekworld.integrations.trl.rewards import reward_functions
-    from seekworld.rewards.variants import RewardConfig
 
     output = Path(config["checkpoint.save_path"])
     output.mkdir(parents=True, exist_ok=True)
@@ -366,7 +374,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     model, processor = _load(config, device, _dtype(config, device))
     if not args.use_vllm:
         args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
-    reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
+    reward = reward_config(config)
     resume = _last_checkpoint(output) if config["checkpoint.load"] else None
     # Each process scores its own slice of the batch: one file per process when there are several.
     rank = int(os.environ.get("RANK", "0"))

@@ -157,3 +157,14 @@ def test_preflight_probes_the_judge_through_the_trl_reward_functions(judge_stand
     assert results["reward"].ok, results["reward"].detail
     assert "judge" in results["reward"].detail  # the probe went through the judge's reward function
     assert judge_standin.requests  # ... which called the judge, in-process
+
+
+def test_trl_pays_the_country_credit_the_server_would():
+    from seekworld.rewards.variants import score_response
+    from seekworld.train.trl_backend import reward_config
+
+    right_country = "<think>Red soil.</think><answer>China, Guangdong</answer>"
+    for credit in (0.0, 0.5):
+        config = load_config(None, ["backend=trl", f"reward.country_credit={credit}"])
+        score = score_response(right_country, "$china,sichuan$", reward_config(config))
+        assert score.components["accuracy"] == credit
