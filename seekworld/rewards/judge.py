@@ -655,12 +655,26 @@ class Judge:
                 )
         return [r if r is not None else JudgeResult(0.0, error="internal") for r in results]
 
+    def _screen_as_sent(self, text: str) -> str | None:
+        """`screen` over the clipped text: what is cut never reaches the judge, and screening a
+        megabyte of degenerate reasoning whole would cost seconds. Both the normalised clip (role
+        tags, which sanitising removes, still flag) and the sanitised clip (exactly what is sent:
+        removed tokens and shortened rules shift the clip's edges) are screened."""
+        limit = self.config.max_reasoning_chars
+        plain = normalize_text(text)
+        return screen(_clip(plain, limit)) or screen(_clip(sanitize(plain).strip(), limit))
+
     def _quick(self, item: JudgeItem) -> JudgeResult | None:
         """Results that need no call: nothing to judge, flagged text, cached verdict, breaker open."""
         if item.reasoning is None or not item.reasoning.strip():
             return JudgeResult(0.0, skipped=True)
         flagged = next(
-            (r for t in (item.reasoning, item.answer, item.raw_answer) if t and (r := screen(t))), None
+            (
+                r
+                for t in (item.reasoning, item.answer, item.raw_answer)
+                if t and (r := self._screen_as_sent(t))
+            ),
+            None,
         )
         if flagged is not None:
             result = JudgeResult(0.0, flagged=flagged)
