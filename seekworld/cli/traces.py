@@ -75,7 +75,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     col.add_argument("--output", required=True, help="traces JSONL (appended)")
     col.add_argument("--model", required=True, help="model name the endpoint serves")
     col.add_argument("--base-url", default=None, help="e.g. http://127.0.0.1:8000/v1 (default: OpenAI)")
-    col.add_argument("--api-key-env", default="OPENAI_API_KEY", help="variable holding the API key")
+    col.add_argument(
+        "--api-key-env", help="variable holding the API key (default: OPENAI_API_KEY if set, else none)"
+    )
     col.add_argument("--tries", type=int, default=4, help="episodes per sample (default 4)")
     col.add_argument("--workers", type=int, default=8, help="samples in flight (default 8)")
     col.add_argument("--temperature", type=float, default=0.7)
@@ -141,13 +143,20 @@ def _prepare(args: argparse.Namespace, zoom) -> int:
 
 
 def _collect(args: argparse.Namespace, zoom) -> int:
+    from seekworld.errors import UsageError
+    from seekworld.io.openai_client import resolve_api_key
     from seekworld.traces.collect import TRACE_ENGINES, CollectConfig, collect, read_rows
+
+    try:  # the one key rule, as eval's: a named variable must be set
+        api_key = resolve_api_key(env=args.api_key_env)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (--api-key-env)") from None
 
     TRACE_ENGINES.get(args.engine)  # an unknown name raises with "did you mean"
     config = CollectConfig(
         model=args.model,
         base_url=args.base_url,
-        api_key=os.environ.get(args.api_key_env),
+        api_key=api_key,
         engine=args.engine,
         temperature=args.temperature,
         max_tokens=args.max_tokens,

@@ -61,6 +61,11 @@ CASES = [
         ["traces", "collect", "--input", "{tmp}/bad.jsonl", "--output", "{tmp}/t.jsonl", "--model", "m"],
     ),
     (
+        "traces collect: key variable unset",
+        ["traces", "collect", "--input", "{tmp}/good.jsonl", "--output", "{tmp}/t.jsonl", "--model", "m",
+         "--api-key-env", "SEEKWORLD_TEST_UNSET_KEY"],
+    ),
+    (
         "traces prompt-template: unwritable output",
         ["traces", "prompt-template", "--output", f"{NO_DIR}/p.json"],
     ),
