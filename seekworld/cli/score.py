@@ -28,11 +28,11 @@ REPORTED = ("accuracy", "format", "length")
 
 
 def score_row(row: dict, config) -> dict:
-    """The output object for one input row (input fields kept, the variant's result added)."""
+    """The output object for one input row (input fields kept, the variant's result added).
+    `config` is the variant with REPORTED added (`config.reporting(*REPORTED)`, made once)."""
     from seekworld.rewards.variants import score_response
 
-    result = score_response(row["response"], row["label"], config.reporting(*REPORTED))
-    return {**row, **format_result(result)}
+    return {**row, **format_result(score_response(row["response"], row["label"], config))}
 
 
 def format_result(result) -> dict:
@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     config = RewardConfig.from_variant(args.reward, args.weights, country_credit=args.country_credit)
     if config.needs_judge:
         raise UsageError("the judge component needs the reward server (seekworld serve)")
+    reporting = config.reporting(*REPORTED)
     # Both files open before any work: a missing input or an unwritable output is one line, exit 2.
     source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     try:
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     skipped += 1
                     print(f"{args.input}:{lineno}: skipped: {exc}", file=sys.stderr)
                     continue
-                scored = score_row(row, config)
+                scored = score_row(row, reporting)
                 if "error" in scored:
                     bad += 1
                     print(f"{args.input}:{lineno}: {scored['error']}", file=sys.stderr)

@@ -52,7 +52,10 @@ MAX_ANSWER_CHARS = 300
 TOO_LONG = "answer too long"
 
 # The leading "<" stays case-sensitive so `re` can skip to each "<" quickly.
-_TAG = re.compile(r"<(/?)((?i:think|answer))\s*>")
+_THINK_CLOSE = re.compile(r"</(?i:think)\s*>")
+_THINK_OPEN = re.compile(r"<(?i:think)\s*>")
+_ANSWER_TAG = re.compile(r"<(/?)(?i:answer)\s*>")
+_ANSWER_OPEN = re.compile(r"<(?i:answer)\s*>")
 
 
 def extract_answer(response: str) -> str:
@@ -60,40 +63,31 @@ def extract_answer(response: str) -> str:
 
     The reasoning ends at the last `</think>`; `<answer>` blocks inside it never count. A `<think>`
     that is never closed holds everything after it. Without think tags the whole response is read.
-    One pass over the tags: linear in the response.
+    Two scans (think closes, then answer tags after the reasoning): linear in the response.
     """
-    think_open = think_close = -1
-    answers: list[tuple[int, bool, int]] = []  # (start, is_close, end) of answer tags
-    for m in _TAG.finditer(response):
-        closing, name = m[1] == "/", m[2].lower()
-        if name == "think":
-            if closing:
-                think_close = m.end()
-            elif think_open < 0:
-                think_open = m.start()
-        else:
-            answers.append((m.start(), closing, m.end()))
-    if think_close >= 0:
-        start = think_close
-    elif think_open >= 0:
-        start = len(response)  # unclosed reasoning: everything is inside it
-    else:
-        start = 0
-    after = [a for a in answers if a[0] >= start]
-    opens = [a for a in after if not a[1]]
+    start = -1
+    for close in _THINK_CLOSE.finditer(response):
+        start = close.end()  # the last one wins
+    if start < 0:
+        # unclosed reasoning holds everything after it; without think tags all is read
+        start = len(response) if _THINK_OPEN.search(response) else 0
+    opens: list[re.Match[str]] = []
+    closes: list[re.Match[str]] = []
+    for tag in _ANSWER_TAG.finditer(response, start):
+        (closes if tag[1] else opens).append(tag)
     if not opens:
-        if any(not a[1] for a in answers):
+        if _ANSWER_OPEN.search(response):
             raise AnswerError("the only <answer> is inside <think>; the answer must follow </think>")
         raise AnswerError("no <answer>...</answer> block")
     if len(opens) > 1:
         raise AnswerError(f"{len(opens)} <answer> blocks after </think>; exactly one is scored")
-    open_end = opens[0][2]
-    close = next((a for a in after if a[1] and a[0] >= open_end), None)
+    open_end = opens[0].end()
+    close = next((c.start() for c in closes if c.start() >= open_end), None)
     if close is None:
         raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
-    if close[0] - open_end > MAX_ANSWER_CHARS:
-        raise AnswerTooLong(f"{TOO_LONG}: {close[0] - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
-    return response[open_end : close[0]]
+    if close - open_end > MAX_ANSWER_CHARS:
+        raise AnswerTooLong(f"{TOO_LONG}: {close - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
+    return response[open_end:close]
 
 
 @dataclass(frozen=True)

@@ -6,45 +6,31 @@ import re
 
 __all__ = ["compute_score", "think_content"]
 
-_TAGS = ("<think>", "</think>", "<answer>", "</answer>")
+_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
+# One scan finds every tag (split keeps them, and the text between): each string method call
+# would be a scan of its own.
+_FORMAT_TAGS = re.compile("(" + "|".join(map(re.escape, _TAGS)) + ")")
+_THINK_TAGS = re.compile("(</?think>)")
 _NON_SPACE = re.compile(r"\S")
 
 
 def compute_score(response: str) -> float:
     """1.0 when the response is exactly one non-empty think block followed by one non-empty
-    answer block (whitespace around them allowed), else 0.0.
-
-    Finds only (C speed): each tag is looked for twice (the first, then a second one), and the
-    spans are checked for non-space characters in place, without copying the reasoning."""
-    find = response.find
-    at = []
-    for tag in _TAGS:
-        first = find(tag)
-        if first < 0 or find(tag, first + 1) >= 0:
-            return 0.0
-        at.append(first)
-    think, think_end, answer, answer_end = at
-    if not think < think_end < answer < answer_end:
+    answer block (whitespace around them allowed), else 0.0."""
+    pieces = _FORMAT_TAGS.split(response)
+    # [before, <think>, reasoning, </think>, between, <answer>, answer, </answer>, after]
+    if len(pieces) != 9 or pieces[1::2] != _TAGS:
         return 0.0
+    before, _, reasoning, _, between, _, answer, _, after = pieces
     search = _NON_SPACE.search
-    if (
-        search(response, 0, think)
-        or search(response, think_end + 8, answer)
-        or search(response, answer_end + 9)
-    ):
+    if search(before) or search(between) or search(after):
         return 0.0
-    if search(response, think + 7, think_end) is None or search(response, answer + 8, answer_end) is None:
-        return 0.0
-    return 1.0
+    return 1.0 if search(reasoning) and search(answer) else 0.0
 
 
 def think_content(response: str) -> str | None:
     """The text inside the single `<think>` block, or None when there is not exactly one."""
-    start = response.find("<think>")
-    if start < 0 or response.find("<think>", start + 1) >= 0:
+    pieces = _THINK_TAGS.split(response)
+    if len(pieces) != 5 or pieces[1] != "<think>" or pieces[3] != "</think>":
         return None
-    end = response.find("</think>")
-    if end < 0 or response.find("</think>", end + 1) >= 0:
-        return None
-    start += len("<think>")
-    return response[start:end] if end >= start else None
+    return pieces[2]
