@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig
+from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig, zoom_config
 from seekworld.train.preflight import CheckResult
 
 if TYPE_CHECKING:
@@ -137,6 +137,12 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "log_completions": config["trl.log_completions"],
         "use_vllm": vllm is not None,
     }
+    zoom = zoom_config(config)
+    if zoom is not None:
+        from seekworld.integrations.trl.zoom import tool_rounds, zoom_reward_functions
+
+        args["reward_weights"] = zoom_reward_functions(reward, zoom)[1]
+        args["max_tool_calling_iterations"] = tool_rounds(zoom)
     if vllm is not None:
         args.update(
             vllm_mode=vllm,
@@ -214,8 +220,8 @@ def _load(config: TrainConfig, device: str, dtype: str) -> tuple[Any, Any]:
     processor = AutoProcessor.from_pretrained(path)
     if config["trl.max_pixels"] > 0:
         processor.image_processor.max_pixels = config["trl.max_pixels"]
-        processor.image_processor.size = {
-            **processor.image_processor.size,
+        processor.image_processor.size = {  # a SizeDict on transformers 5: dict() reads either
+            **dict(processor.image_processor.size),
             "longest_edge": config["trl.max_pixels"],
         }
     model = AutoModelForImageTextToText.from_pretrained(
@@ -372,6 +378,11 @@ def train(config: TrainConfig) -> dict[str, Any]:
     # that `from_pretrained` checks for.
     args = GRPOConfig(**kwargs)
     model, processor = _load(config, device, _dtype(config, device))
+    zoom = zoom_config(config)
+    if zoom is not None:
+        from seekworld.integrations.trl.zoom import apply_tool_template
+
+        apply_tool_template(processor)
     if not args.use_vllm:
         args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
     reward = reward_config(config)
@@ -384,7 +395,14 @@ def train(config: TrainConfig) -> dict[str, Any]:
         if rank == 0:
             (output / "metrics.jsonl").unlink(missing_ok=True)
     # The judge (rule+judge) is built here, once for the trainer's life.
-    funcs, _ = reward_functions(reward, recorder_path=samples, judge=judge_config(config))
+    tool_kwargs: dict[str, Any] = {}
+    if zoom is None:
+        funcs, _ = reward_functions(reward, recorder_path=samples, judge=judge_config(config))
+    else:  # the zoom tool: one environment per rollout; the rewards score its transcript
+        from seekworld.integrations.trl.zoom import environment_factory, zoom_reward_functions
+
+        funcs, _ = zoom_reward_functions(reward, zoom, recorder_path=samples)
+        tool_kwargs["environment_factory"] = environment_factory(zoom)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,
@@ -392,6 +410,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
         processing_class=processor,
         callbacks=[MetricsWriter(output / "metrics.jsonl", [f.__name__ for f in funcs])],
+        **tool_kwargs,
     )
     result = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(str(output))
