@@ -222,7 +222,7 @@ def _validate_trl_zoom(config: TrainConfig, needs_judge: bool) -> None:
     if needs_judge:
         raise ConfigError(
             f"backend=trl with zoom.enabled: reward.variant={config['reward.variant']} weighs the LLM judge, "
-            "which the TRL zoom tool does not call yet; use a variant without the judge, or the OpenRLHF agent"
+            "which the TRL zoom tool does not call yet; use a variant without it, or the OpenRLHF agent"
         )
     if zoom.max_crops < 1:
         raise ConfigError("zoom.enabled needs zoom.max_crops >= 1")
@@ -271,7 +271,7 @@ def validate(config: TrainConfig) -> None:
         return
     if config["zoom.enabled"]:
         raise ConfigError(
-            "zoom.enabled is for backend=trl (the `zoom` tool); on OpenRLHF zoom is the agent file: start from "
+            "zoom.enabled is for backend=trl (the `zoom` tool); on OpenRLHF, zoom is the agent file: use "
             "seekworld/train/configs/zoom.toml and set SEEKWORLD_ZOOM_* variables (docs/zoom.md)"
         )
     # The settings VLM training forbids. Upstream asserts on some only after Ray is up, and turns

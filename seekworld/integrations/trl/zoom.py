@@ -195,7 +195,8 @@ class ZoomEnvironment:
         """Look closer at a region of the photo: it is cut out of the original photo and shown enlarged.
 
         Args:
-            box: The region's corners [x1, y1, x2, y2] as fractions of the original photo's width and height, from 0 to 1 (x to the right, y down; x1 < x2, y1 < y2).
+            box: The region's corners [x1, y1, x2, y2] as fractions of the original photo's width
+                and height, from 0 to 1 (x to the right, y down; x1 < x2, y1 < y2).
         """
         if self._episode.done:
             return limit_observation(self.config)
@@ -229,7 +230,9 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text") or "" for p in content if isinstance(p, dict) and p.get("type") == "text")
+        return "".join(
+            p.get("text") or "" for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
     return ""
 
 
@@ -280,12 +283,16 @@ def zoom_reward_functions(
 
     def make(name: str) -> Callable[..., list[float]]:
         def fn(
-            completions: list[Any], label: list[Any], environments: list[ZoomEnvironment] | None = None, **kw: Any
+            completions: list[Any],
+            label: list[Any],
+            environments: list[ZoomEnvironment] | None = None,
+            **kw: Any,
         ) -> list[float]:
             if environments is None:
                 raise SeekworldError("zoom rewards need the trainer's environments (environment_factory)")
             scores = [
-                env._score(c, lab, reward) for env, c, lab in zip(environments, completions, label, strict=True)
+                env._score(c, lab, reward)
+                for env, c, lab in zip(environments, completions, label, strict=True)
             ]
             values = [float(s.components[name]) for s in scores]
             log_metric = kw.get("log_metric")
@@ -333,6 +340,9 @@ def tool_messages(
             messages.append({"role": "assistant", "content": text})
             continue
         think = text[: text.rindex(ZOOM_OPEN)].rstrip()
-        call = {"type": "function", "function": {"name": TOOL_NAME, "arguments": {"box": list(parse_box(box))}}}
+        call = {
+            "type": "function",
+            "function": {"name": TOOL_NAME, "arguments": {"box": list(parse_box(box))}},
+        }
         messages.append({"role": "assistant", "content": think, "tool_calls": [call]})
     return messages

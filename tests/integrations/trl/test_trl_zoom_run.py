@@ -39,7 +39,12 @@ def _data(root: Path) -> Path:
 
 
 def _config(root: Path, model: Path, data: Path, **extra: str) -> Path:
-    zoom = {"enabled": "true", "crop_min_side": "56", "crop_max_pixels": str(24 * 28 * 28), "tool_bonus": "0.25"}
+    zoom = {
+        "enabled": "true",
+        "crop_min_side": "56",
+        "crop_max_pixels": str(24 * 28 * 28),
+        "tool_bonus": "0.25",
+    }
     zoom.update(extra)
     text = f"""backend = "trl"
 [model]
@@ -59,7 +64,7 @@ lr = 1e-3
 [deepspeed]
 gradient_checkpointing = false
 [checkpoint]
-save_path = "{root / 'out'}"
+save_path = "{root / "out"}"
 save_steps = 100
 [trl]
 device = "cpu"
@@ -75,8 +80,9 @@ max_pixels = {112 * 112}
 
 @pytest.fixture(scope="module")
 def zoom_run(tiny_qwen, tmp_path_factory):
-    import seekworld.train.trl_backend as backend
     from transformers import LogitsProcessorList
+
+    import seekworld.train.trl_backend as backend
 
     root = tmp_path_factory.mktemp("trl-zoom")
     config = _config(root, tiny_qwen.path, _data(root))
@@ -140,7 +146,9 @@ def test_rewards_score_the_transcript_as_the_openrlhf_agent_does(zoom_run):
     right = [s for s in samples if s["accuracy"] == 1.0]
     assert len(right) == 2 and all(s["reward"] == pytest.approx(0.5 + 1.0 + 0.25) for s in right)
     wrong = [s for s in samples if s["accuracy"] == 0.0]
-    assert len(wrong) == 2 and all(s["tool_bonus"] == 0.0 for s in wrong)  # crops pay nothing for a wrong answer
+    assert len(wrong) == 2 and all(
+        s["tool_bonus"] == 0.0 for s in wrong
+    )  # crops pay nothing for a wrong answer
     metrics = _rows(out / "metrics.jsonl")[0]
     assert metrics["reward"] == pytest.approx(sum(s["reward"] for s in samples) / 4, abs=1e-5)
 
@@ -160,6 +168,9 @@ def test_the_update_trained_on_the_multi_image_transcript(zoom_run, tiny_qwen):
     out, _ = zoom_run
     metrics = _rows(out / "metrics.jsonl")[0]
     assert metrics["grad_norm"] > 0  # the loss over [photo, turn, crop, turn] has a gradient
-    before, after = load_file(str(tiny_qwen.path / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    before, after = (
+        load_file(str(tiny_qwen.path / "model.safetensors")),
+        load_file(str(out / "model.safetensors")),
+    )
     changed = [k for k in before if not before[k].equal(after[k])]
     assert any("visual" in k for k in changed) and any("visual" not in k for k in changed)
