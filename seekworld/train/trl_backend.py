@@ -36,6 +36,7 @@ __all__ = [
     "ESTIMATOR_SETTINGS",
     "TINY_MODEL",
     "check_trl",
+    "check_zoom",
     "grpo_arguments",
     "judge_config",
     "resolve_device",
@@ -212,18 +213,22 @@ def _attn_implementation(config: TrainConfig, device: str) -> str:
     return "flash_attention_2" if device == "cuda" and importlib.util.find_spec("flash_attn") else "sdpa"
 
 
-def _load(config: TrainConfig, device: str, dtype: str) -> tuple[Any, Any]:
-    import torch
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    path = model_path(config)
-    processor = AutoProcessor.from_pretrained(path)
+def _cap_pixels(processor: Any, config: TrainConfig) -> Any:
     if config["trl.max_pixels"] > 0:
         processor.image_processor.max_pixels = config["trl.max_pixels"]
         processor.image_processor.size = {  # a SizeDict on transformers 5: dict() reads either
             **dict(processor.image_processor.size),
             "longest_edge": config["trl.max_pixels"],
         }
+    return processor
+
+
+def _load(config: TrainConfig, device: str, dtype: str) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    path = model_path(config)
+    processor = _cap_pixels(AutoProcessor.from_pretrained(path), config)
     model = AutoModelForImageTextToText.from_pretrained(
         path, dtype=getattr(torch, dtype), attn_implementation=_attn_implementation(config, device)
     )
@@ -274,6 +279,53 @@ def _probe_reward(config: TrainConfig, funcs: list[Any], weights: list[float]) -
     return CheckResult("reward", False, "no row with a usable label to probe the reward")
 
 
+def _zoom_processor(config: TrainConfig, tmp: str) -> tuple[Any, str]:
+    """The run's processor for the zoom checks, and where it came from. No download: a hub id not
+    in the local cache (and `tiny-random`) is checked on the tiny Qwen2.5-VL tokenizer instead."""
+    from transformers import AutoProcessor
+
+    from seekworld.train.tiny_qwen import build_tiny_qwen
+
+    path = config["model.path"]
+    if path != TINY_MODEL:
+        try:
+            return _cap_pixels(AutoProcessor.from_pretrained(path, local_files_only=True), config), path
+        except (OSError, ValueError):
+            pass
+    tiny = build_tiny_qwen(Path(tmp) / "tiny", max_pixels=TINY_MAX_PIXELS, with_model=False).processor
+    where = "the tiny Qwen2.5-VL tokenizer" + (
+        "" if path == TINY_MODEL else f" ({path} is not available locally)"
+    )
+    return _cap_pixels(tiny, config), where
+
+
+def check_zoom(config: TrainConfig, zoom: Any) -> CheckResult:
+    """The zoom tool on TRL (`seekworld.integrations.trl.zoom.preflight`): template, parser, tool,
+    crop tokens, and the zoom reward on the data's first labels."""
+    import tempfile
+
+    from seekworld.integrations.trl.zoom import preflight
+    from seekworld.io.images import open_rgb
+    from seekworld.train.preflight import _gold_answer, first_rows
+
+    rows = first_rows(config, 4)
+    probes = [(r[config["data.label_key"]], _gold_answer(r[config["data.label_key"]])) for r in rows]
+    image = None
+    for row in rows:
+        try:
+            image = open_rgb(row[config["data.image_key"]][0])
+            break
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            continue
+    try:
+        with tempfile.TemporaryDirectory(prefix="seekworld-zoom-check-") as tmp:
+            processor, where = _zoom_processor(config, tmp)
+            ok, detail = preflight(processor, zoom, reward_config(config), probes, image)
+    except Exception as exc:  # the preflight reports whatever broke
+        return CheckResult("zoom", False, f"zoom tool check failed: {type(exc).__name__}: {exc}")
+    return CheckResult("zoom", ok, f"{detail} (template checked on {where})")
+
+
 def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
     """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
     from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
@@ -294,11 +346,15 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
         judged = check_judge(config)
         if judged is not None:
             results.append(judged)
-    funcs, weights = reward_functions(reward, judge=judge_config(config))
-    try:
-        results.append(_probe_reward(config, funcs, weights))
-    finally:
-        close_judge(funcs)
+    zoom = zoom_config(config)
+    if zoom is None:
+        funcs, weights = reward_functions(reward, judge=judge_config(config))
+        try:
+            results.append(_probe_reward(config, funcs, weights))
+        finally:
+            close_judge(funcs)
+    else:
+        results.append(check_zoom(config, zoom))
 
     missing = [
         m
