@@ -174,3 +174,21 @@ def test_the_update_trained_on_the_multi_image_transcript(zoom_run, tiny_qwen):
     )
     changed = [k for k in before if not before[k].equal(after[k])]
     assert any("visual" in k for k in changed) and any("visual" not in k for k in changed)
+
+
+def test_dry_run_checks_the_zoom_tool(tiny_qwen, tmp_path, capsys):
+    config = _config(tmp_path, tiny_qwen.path, _data(tmp_path))
+    assert main(["train", "--config", str(config), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    zoom = next(line for line in out.splitlines() if line.startswith("[ok  ] zoom"))
+    assert "TRL accepts the shipped template" in zoom and "max_tool_calling_iterations 9" in zoom
+    assert "zoom + right answer 1.75 vs junk 0.00" in zoom  # 0.5 format + 1 accuracy + 0.25 tool bonus
+    assert not (tmp_path / "out" / "metrics.jsonl").exists()
+
+
+def test_dry_run_fails_when_the_tool_cannot_crop(tiny_qwen, tmp_path, capsys):
+    # min_box_px larger than any photo: every box is refused, so the run could never zoom.
+    config = _config(tmp_path, tiny_qwen.path, _data(tmp_path), min_box_px="100000")
+    assert main(["train", "--config", str(config), "--dry-run"]) == 1
+    fail = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[FAIL] zoom"))
+    assert "the tool returned no image for a valid box" in fail
