@@ -348,3 +348,55 @@ def test_zoom_enabled_on_openrlhf_points_to_the_agent():
 
     with pytest.raises(ConfigError, match="agent file"):
         load_config(None, ["zoom.enabled=true"])
+
+
+def test_sft_in_tool_call_form_cuts_the_transcript_where_trl_does(tiny_qwen, tmp_path):
+    """`seekworld sft` with data.tool_call: the model's turns (loss) are the tool-call turns ending at
+    `<|im_end|>`; each crop's block (no loss) is token for token TRL's own tool suffix
+    (`GRPOTrainer._get_tool_suffix_ids`, run unbound on a stand-in holding the processor)."""
+    from types import SimpleNamespace
+
+    from helpers.zoom import prepare_rows
+    from transformers import AutoProcessor
+    from trl import GRPOTrainer
+
+    from seekworld.io.images import open_rgb
+    from seekworld.sft.data import IGNORE_INDEX, encode_row
+    from seekworld.zoom.protocol import zoom_content
+
+    processor = apply_tool_template(AutoProcessor.from_pretrained(tiny_qwen.path))
+    row = prepare_rows(tmp_path)[0]
+    enc = encode_row(processor, row, tool_call=True)
+    ids, labels = enc["input_ids"], enc["labels"]
+    blocks, start = [], 0  # runs of trained / untrained tokens
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or (labels[i] == IGNORE_INDEX) != (labels[start] == IGNORE_INDEX):
+            blocks.append((labels[start] != IGNORE_INDEX, ids[start:i]))
+            start = i
+    tok = processor.tokenizer
+    trained = [tok.decode(b) for t, b in blocks if t]
+    call = '<tool_call>\n{"name": "zoom", "arguments": {"box": %s}}\n</tool_call><|im_end|>'
+    assert trained == [  # the trace of helpers.zoom.trace_obj, in the tool-call form
+        "<think>A blue sign on the left; zoom in.</think>\n" + call % "[0.1, 0.1, 0.5, 0.5]",
+        "<think>Closer on the text.</think>\n" + call % "[0.15, 0.2, 0.4, 0.35]",
+        row["turns"][-1] + "<|im_end|>",
+    ]
+    boxes = [zoom_content(t) for t in row["turns"][:-1]]
+    stand_in = SimpleNamespace(
+        processing_class=processor, chat_template=None, _is_vlm=True, chat_template_kwargs={}, _tokenizer=tok
+    )
+    untrained = [b for t, b in blocks if not t][1:]  # after the prompt: one block per crop
+    for crop_no, block in enumerate(untrained, 1):
+        observation = f"Zoomed in on {boxes[crop_no - 1]} (crop {crop_no} of {ZOOM.max_crops})."
+        tool = [
+            {
+                "role": "tool",
+                "name": "zoom",
+                "content": [
+                    {"type": "image", "image": open_rgb(row["images"][crop_no])},
+                    {"type": "text", "text": observation},
+                ],
+            }
+        ]
+        assert block == GRPOTrainer._get_tool_suffix_ids(stand_in, tool)
+    assert enc["image_grid_thw"].shape[0] == 3  # the photo and both crops
