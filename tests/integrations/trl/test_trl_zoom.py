@@ -400,3 +400,12 @@ def test_sft_in_tool_call_form_cuts_the_transcript_where_trl_does(tiny_qwen, tmp
         ]
         assert block == GRPOTrainer._get_tool_suffix_ids(stand_in, tool)
     assert enc["image_grid_thw"].shape[0] == 3  # the photo and both crops
+
+
+def test_the_prompt_template_for_the_tool_explains_the_call(capsys):
+    from seekworld.cli.main import main
+
+    assert main(["traces", "prompt-template", "--tool-call", "--max-crops", "3"]) == 0
+    system = json.loads(capsys.readouterr().out)["system"]
+    assert "call the zoom tool with box [x1, y1, x2, y2]" in system and "at most 3 times" in system
+    assert "<zoom>" not in system
