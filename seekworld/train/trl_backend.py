@@ -323,7 +323,17 @@ def check_zoom(config: TrainConfig, zoom: Any) -> CheckResult:
             ok, detail = preflight(processor, zoom, reward_config(config), probes, image)
     except Exception as exc:  # the preflight reports whatever broke
         return CheckResult("zoom", False, f"zoom tool check failed: {type(exc).__name__}: {exc}")
-    return CheckResult("zoom", ok, f"{detail} (template checked on {where})")
+    detail = f"{detail} (template checked on {where})"
+    # The OpenRLHF agent's prompt teaches the <zoom> tag, which this backend never carries out.
+    tag_prompt = any(
+        "<zoom>[" in json.dumps(r.get(config["data.input_key"]), ensure_ascii=False) for r in rows
+    )
+    if ok and tag_prompt:
+        detail += (
+            "\nthe data's prompt explains the <zoom> tag, not the zoom tool call: prepare it with "
+            "`seekworld traces prompt-template --tool-call` as --prompt-template"
+        )
+    return CheckResult("zoom", ok, detail, warning=ok and tag_prompt)
 
 
 def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:

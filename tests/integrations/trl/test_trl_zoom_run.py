@@ -24,12 +24,12 @@ TURNS = [tool_call_turn("A sign on the left.", BOX), ANSWERS]
 LABELS = [{"country": "Spain", "region": "Galicia"}, {"country": "Japan", "region": "Osaka"}]
 
 
-def _data(root: Path) -> Path:
+def _data(root: Path, tool_call: bool = True) -> Path:
     rows = []
     for i, label in enumerate(LABELS):
         photo = make_photo(root / f"photo{i}.png", seed=i)
         prompt = [
-            {"role": "system", "content": system_prompt(tool_call=True)},
+            {"role": "system", "content": system_prompt(tool_call=tool_call)},
             {"role": "user", "content": "<image>Where was this photo taken?"},
         ]
         rows.append({"prompt": prompt, "images": [str(photo)], "label": json.dumps(label)})
@@ -192,3 +192,10 @@ def test_dry_run_fails_when_the_tool_cannot_crop(tiny_qwen, tmp_path, capsys):
     assert main(["train", "--config", str(config), "--dry-run"]) == 1
     fail = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[FAIL] zoom"))
     assert "the tool returned no image for a valid box" in fail
+
+
+def test_dry_run_warns_when_the_prompt_teaches_the_zoom_tag(tiny_qwen, tmp_path, capsys):
+    config = _config(tmp_path, tiny_qwen.path, _data(tmp_path, tool_call=False))
+    assert main(["train", "--config", str(config), "--dry-run"]) == 0  # a warning, not a failure
+    out = capsys.readouterr().out
+    assert "[warn] zoom" in out and "seekworld traces prompt-template --tool-call" in out
