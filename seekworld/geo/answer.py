@@ -17,8 +17,9 @@ Rules (docs/accuracy-policy.md):
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
@@ -156,7 +157,14 @@ _FIELD_SEMICOLON = re.compile(
 _BREAK = re.compile(r"[.!?;:](?=\s|$)|[。！？；：]|\s[-–—]+\s|[–—]+")
 
 
+# Characters that make `_clean` change something; most answers hold none, and skip it.
+_MARKUP = re.compile(r"[<*_`$\[\]【】;|#+•·>]|^[ \t]*(?:-|\d{1,2}[.)])[ \t]", re.M)
+_DIGIT = re.compile(r"\d")
+
+
 def _clean(text: str) -> str:
+    if not _MARKUP.search(text):
+        return text
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
     text = _LINE_MARK.sub("", text).translate(_MARKS)
@@ -167,6 +175,8 @@ def _clean(text: str) -> str:
 
 def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
     """Pull one `lat, lon` pair out of the text (decimal degrees, optional N/S/E/W)."""
+    if not _DIGIT.search(text):
+        return None, text
     for match in _COORD.finditer(text):
         lat, lon = float(match["lat"]), float(match["lon"])
         # Bare integers like "2, 3" are not coordinates; require a decimal point or a hemisphere.
@@ -184,18 +194,27 @@ def _coordinates(text: str) -> tuple[tuple[float, float] | None, str]:
 _GLOSS = re.compile(r"^(?P<head>[^()]*)\((?P<gloss>[^()]*)\)[\s.。$]*$")
 
 
+# Answers are distinct but their parts (names) repeat: the per-part work below is cached on the part.
+# Value sizes are estimated cheaply (they run on every miss): pieces are substrings of the key; a
+# place set holds one or two IDs; a country is an ID.
+@byte_bounded_cache(
+    max_bytes=16 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda v: 56 + sum(map(sys.getsizeof, v))
+)
+def _pieces(raw: str) -> tuple[str, ...]:
+    """One comma-separated part without field label, wrappers and words of doubt; a
+    parenthesised gloss ("Guangdong (广东)") is one more piece to check, not noise."""
+    part = _FIELD_LABEL.sub("", raw).strip()
+    gloss = _GLOSS.match(part) if "(" in part else None
+    out = []
+    for piece in (gloss["head"], gloss["gloss"]) if gloss else (part,):
+        piece = _DOUBT.sub("", piece.strip(_WRAPPERS)).strip(_WRAPPERS)
+        if piece:
+            out.append(piece)
+    return tuple(out)
+
+
 def _split(content: str) -> list[str]:
-    parts = []
-    for raw in _PARTS.split(content):
-        part = _FIELD_LABEL.sub("", raw).strip()
-        # A parenthesised gloss ("Guangdong (广东)") is one more part to check, not noise.
-        gloss = _GLOSS.match(part)
-        pieces = (gloss["head"], gloss["gloss"]) if gloss else (part,)
-        for piece in pieces:
-            piece = _DOUBT.sub("", piece.strip(_WRAPPERS)).strip(_WRAPPERS)
-            if piece:
-                parts.append(piece)
-    return parts
+    return [piece for raw in _PARTS.split(content) for piece in _pieces(raw)]
 
 
 # --- resolving ---------------------------------------------------------------------------------
@@ -210,7 +229,8 @@ def _alternatives(text: str) -> list[str] | None:
     return [p.strip(_WRAPPERS) for p in _ALTERNATIVES.split(text) if p and p.strip(_WRAPPERS)]
 
 
-def _country_of(gaz: Gazetteer, text: str) -> str | None:
+@byte_bounded_cache(max_bytes=4 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda _: 64)
+def _country_of(text: str, gaz: Gazetteer) -> str | None:
     """Country ID, None (unknown), or _HEDGE (alternatives naming different countries)."""
     found = gaz.resolve_country(text)
     if found is not None:
@@ -225,41 +245,56 @@ def _country_of(gaz: Gazetteer, text: str) -> str | None:
     return _HEDGE if ids - {None} else None
 
 
-def _places_in(gaz: Gazetteer, country_id: str, text: str) -> set[str] | str:
+_NOWHERE: frozenset[str] = frozenset()
+
+
+@byte_bounded_cache(max_bytes=16 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda _: 320)
+def _places_in(text: str, country_id: str, gaz: Gazetteer) -> frozenset[str] | str:
     """Place IDs a part names within a country: {} unknown, {id}, or _HEDGE."""
     found = gaz.locate(country_id, text)
     if found is not None:
-        return {found}
+        return frozenset((found,))
     pieces = _alternatives(text)
     if pieces is not None:
         ids = {gaz.locate(country_id, p) for p in pieces}
         # "Guangdong/广东" names one place; anything else offers a second answer.
-        return ids if len(pieces) > 1 and len(ids) == 1 and None not in ids else _HEDGE
+        return frozenset(ids) if len(pieces) > 1 and len(ids) == 1 and None not in ids else _HEDGE
     pieces = [p.strip(_WRAPPERS) for p in _CONJUNCTIONS.split(text) if p and p.strip(_WRAPPERS)]
     if len(pieces) > 1:
         ids = {gaz.locate(country_id, p) for p in pieces} - {None}
         if len(ids) > 1:
             return _HEDGE
-    return set()
+    return _NOWHERE
 
 
-@dataclass
 class _Reading:
-    country_id: str | None
-    country_text: str
-    places: set[str]
-    unknown: list[str]
-    hedge: str | None = None
-    texts: list[str] = field(default_factory=list)  # the parts that named the places
+    """One way of reading the parts (a country, then the places the other parts name)."""
+
+    __slots__ = ("country_id", "country_text", "hedge", "places", "texts", "unknown")
+
+    def __init__(
+        self,
+        country_id: str | None,
+        country_text: str,
+        places: set[str] | None = None,
+        hedge: str | None = None,
+        texts: list[str] | None = None,
+    ) -> None:
+        self.country_id = country_id
+        self.country_text = country_text
+        self.places: set[str] = places if places is not None else set()
+        self.unknown: list[str] = []
+        self.hedge = hedge
+        self.texts: list[str] = texts if texts is not None else []  # the parts that named the places
 
 
 def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None:
-    country = _country_of(gaz, country_text)
+    country = _country_of(country_text, gaz)
     if country is None:
         return None
     if country == _HEDGE:
-        return _Reading(None, country_text, set(), [], hedge=f"{country_text!r} offers several countries")
-    reading = _Reading(country, country_text, set(), [])
+        return _Reading(None, country_text, hedge=f"{country_text!r} offers several countries")
+    reading = _Reading(country, country_text)
     # "Washington, D.C." is one region although it holds a comma: try the rest whole first.
     if len(rest) > 1:
         whole = gaz.locate(country, ", ".join(rest))
@@ -269,7 +304,7 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
             return reading
     names_country_again = False
     for part in rest:
-        found = _places_in(gaz, country, part)
+        found = _places_in(part, country, gaz)
         if found == _HEDGE:
             reading.hedge = f"{part!r} offers several places"
             return reading
@@ -359,7 +394,7 @@ def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
             place = gaz.locate(country, " ".join(region_words)) if country else None
             if place is None:
                 continue
-            reading = _Reading(country, " ".join(country_words), {place}, [], texts=[" ".join(region_words)])
+            reading = _Reading(country, " ".join(country_words), {place}, texts=[" ".join(region_words)])
             if place != country:
                 return reading
             whole_country = whole_country or reading  # "Singapore Singapore": only if nothing better
@@ -373,7 +408,7 @@ def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
             continue
         place = gaz.locate(country, k[cut:])
         if place is not None:
-            return _Reading(country, k[:cut], {place}, [], texts=[k[cut:]])
+            return _Reading(country, k[:cut], {place}, texts=[k[cut:]])
     return None
 
 
@@ -421,21 +456,19 @@ def _parse_text(
             content, error="empty answer" if coordinates is None else None, coordinates=coordinates
         )
 
-    def result(r: _Reading, **kw) -> ParsedAnswer:
+    def result(r: _Reading, error: str | None = None, hedge: bool = False) -> ParsedAnswer:
         place = next(iter(r.places)) if len(r.places) == 1 and not r.hedge else None
         country = gaz.place_country(place) if place else r.country_id
         region_text = (r.texts or r.unknown or [None])[0]
-        return ParsedAnswer(
-            content, country, place, r.country_text, region_text, coordinates=coordinates, **kw
-        )
+        return ParsedAnswer(content, country, place, r.country_text, region_text, hedge, error, coordinates)
 
     # Country first (the asked format); then country last ("Guangdong, China"); then no separator.
     readings: list[_Reading] = []
-    for attempt in (
-        lambda: _read(gaz, parts[0], parts[1:]),
-        lambda: _read(gaz, parts[-1], parts[:-1]) if len(parts) > 1 else _read_joined(gaz, parts[0]),
-    ):
-        r = attempt()
+    for attempt in (0, 1):
+        if attempt == 0:
+            r = _read(gaz, parts[0], parts[1:])
+        else:
+            r = _read(gaz, parts[-1], parts[:-1]) if len(parts) > 1 else _read_joined(gaz, parts[0])
         if r is None:
             continue
         # A region wins at once; "the country itself" waits in case the other order names a region
@@ -448,7 +481,7 @@ def _parse_text(
             return result(r)
     for r in readings:
         if r.hedge:
-            return result(r, hedge=True, error=f"hedged answer: {r.hedge}")
+            return result(r, f"hedged answer: {r.hedge}", hedge=True)
     if readings:
         r = readings[0]
         if r.unknown:

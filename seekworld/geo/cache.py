@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ T = TypeVar("T")
 
 # Per-entry overhead of a dict slot plus the tuple key, roughly (CPython 3.11-3.13).
 _ENTRY_OVERHEAD = 120
+_getsizeof = sys.getsizeof
 
 
 def size_of(value: Any) -> int:
@@ -47,46 +49,51 @@ def _key_chars(args: tuple) -> int:
 def byte_bounded_cache(
     max_bytes: int, max_key_chars: int, value_size: Callable[[Any], int] = size_of
 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Memoise `fn(text, *hashable)`; `text` is a string or a tuple of strings."""
+    """Memoise `fn(text, *shared)`; `text` is a string or a tuple of strings, and its size (with the
+    value's) is what the budget counts; `shared` are long-lived objects such as the gazetteer."""
 
     def decorate(fn: Callable[..., T]) -> Callable[..., T]:
-        store: dict[tuple, T] = {}
+        # OrderedDict: evicting the oldest is O(1); `next(iter(dict))` after many deletions from the
+        # front walks the holes they leave, so a full cache made every insert slower.
+        store: OrderedDict[tuple, T] = OrderedDict()
         sizes: dict[tuple, int] = {}
         lock = threading.Lock()
-        state = {"bytes": 0, "hits": 0, "misses": 0}
+        state = {"bytes": 0, "misses": 0}
 
         def wrapper(*args: Any) -> T:
+            # The hit path is one dict lookup: it runs for nearly every answer part and label.
             try:
-                value = store[args]
+                return store[args]
             except KeyError:
                 pass
             except TypeError:  # unhashable: compute
                 return fn(*args)
-            else:
-                state["hits"] += 1
-                return value
             value = fn(*args)
-            if _key_chars(args) > max_key_chars:
-                return value
-            cost = _ENTRY_OVERHEAD + sum(size_of(a) for a in args if isinstance(a, (str, tuple)))
-            cost += value_size(value)  # an estimate for objects: keep it cheap, it runs on every miss
+            first = args[0]
+            if first.__class__ is str:
+                if len(first) > max_key_chars:
+                    return value
+                cost = _ENTRY_OVERHEAD + _getsizeof(first) + value_size(value)
+            else:
+                if _key_chars(args) > max_key_chars:
+                    return value
+                cost = _ENTRY_OVERHEAD + size_of(first) + value_size(value)
             with lock:
                 state["misses"] += 1
                 if args not in store:
                     store[args] = value
                     sizes[args] = cost
                     state["bytes"] += cost
-                while state["bytes"] > max_bytes and store:
-                    oldest = next(iter(store))
-                    del store[oldest]
-                    state["bytes"] -= sizes.pop(oldest)
+                    while state["bytes"] > max_bytes and store:
+                        oldest, _ = store.popitem(last=False)
+                        state["bytes"] -= sizes.pop(oldest)
             return value
 
         def cache_clear() -> None:
             with lock:
                 store.clear()
                 sizes.clear()
-                state.update(bytes=0, hits=0, misses=0)
+                state.update(bytes=0, misses=0)
 
         def cache_info() -> dict[str, int]:
             return {"entries": len(store), "max_bytes": max_bytes, **state}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import sys
 import unicodedata
 from functools import lru_cache
 from importlib import resources
@@ -139,7 +140,7 @@ def _separators_to_spaces(text: str, astral: bool) -> str:
 
 
 # Answers are capped at a few hundred characters; longer texts (labels, prose) are not cached.
-@byte_bounded_cache(max_bytes=16 << 20, max_key_chars=320)
+@byte_bounded_cache(max_bytes=16 << 20, max_key_chars=320, value_size=sys.getsizeof)
 def normalize(text: str) -> str:
     """Normalise a place name or answer fragment to lower-case words separated by single spaces."""
     if text.isascii():
@@ -209,7 +210,7 @@ _CJK_SUFFIXES = tuple(
 )
 
 
-@byte_bounded_cache(max_bytes=8 << 20, max_key_chars=320)
+@byte_bounded_cache(max_bytes=8 << 20, max_key_chars=320, value_size=sys.getsizeof)
 def strip_type_words(normalized: str) -> str:
     """Remove region-type words from a normalised name: 'sichuan sheng' -> 'sichuan',
     'state of mexico' -> 'mexico', '广东省' -> '广东'. Returns the key form (no spaces).

@@ -16,48 +16,43 @@ from seekworld.rewards.format import think_content
 __all__ = ["compute_score", "count_reasoning_chars"]
 
 # Uncounted: whitespace, ASCII punctuation and symbols, and every Unicode punctuation character
-# (categories P*). Counting is done by C-level scans, not a `unicodedata` call per character.
+# (categories P*). Counting is done by C-level scans, not a `unicodedata` call per character:
+# - ASCII: `str.encode("ascii", "ignore")` keeps the ASCII characters, `bytes.translate` drops the
+#   uncounted ones, and the lengths tell how many went;
+# - beyond ASCII: one regex finds the uncounted characters of the Basic Multilingual Plane, and
+#   every character past U+FFFF (rare; each is then checked by its Unicode category).
+# A class of single characters (no `+`) lets `re` skip through the text with its bitmap.
 _ASCII_UNCOUNTED = bytes(c for c in range(128) if chr(c).isspace() or chr(c) in string.punctuation)
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-def _char_class(lo: int, hi: int) -> re.Pattern[str]:
-    codes = [
-        cp
-        for cp in range(lo, hi)
-        if 0xD800 > cp or cp > 0xDFFF
-        if chr(cp).isspace() or unicodedata.category(chr(cp))[0] == "P" or chr(cp) in string.punctuation
-    ]
+def _uncounted(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch)[0] == "P" or ch in string.punctuation
+
+
+@lru_cache(maxsize=1)
+def _non_ascii_uncounted() -> re.Pattern[str]:
     ranges: list[list[int]] = []
-    for cp in codes:
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    body = "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
-    return re.compile(f"[{body}]+")
-
-
-@lru_cache(maxsize=1)
-def _bmp_uncounted() -> re.Pattern[str]:
-    # Only Basic Multilingual Plane characters: `re` then checks the class with a bitmap (fast);
-    # a class with higher code points is checked range by range (slow).
-    return _char_class(0, 0x10000)
-
-
-@lru_cache(maxsize=1)
-def _astral_uncounted() -> re.Pattern[str]:
-    return _char_class(0x10000, 0x110000)  # built only when such text is seen (~1 s, once)
+    for cp in range(0x80, 0x10000):
+        if not 0xD800 <= cp <= 0xDFFF and _uncounted(chr(cp)):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    body = "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in ranges)
+    return re.compile(f"[{body}\\U00010000-\\U0010ffff]")
 
 
 def count_reasoning_chars(text: str) -> int:
     """Characters that are neither whitespace nor punctuation (ASCII or any other script)."""
-    if text.isascii():
-        return len(text.encode("ascii").translate(None, _ASCII_UNCOUNTED))
-    uncounted = sum(map(len, _bmp_uncounted().findall(text)))
-    if _ASTRAL.search(text):
-        uncounted += sum(map(len, _astral_uncounted().findall(text)))
-    return len(text) - uncounted
+    ascii_part = text.encode("ascii", "ignore")
+    count = len(text) - len(ascii_part) + len(ascii_part.translate(None, _ASCII_UNCOUNTED))
+    if len(ascii_part) == len(text):
+        return count
+    found = _non_ascii_uncounted().findall(text)
+    count -= len(found)
+    if found and max(found) > "\uffff":  # astral characters: only their punctuation goes
+        count += sum(1 for ch in found if ch > "\uffff" and not _uncounted(ch))
+    return count
 
 
 def compute_score(response: str, per_char: float = 0.001, cap: float = 1.0) -> float:
