@@ -92,6 +92,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="RL data for the zoom agent needs a system prompt that explains the tool.",
     )
     tpl.add_argument("--output", default="-", help="file (default: stdout)")
+    tpl.add_argument(
+        "--tool-call",
+        action="store_true",
+        help="explain the `zoom` tool call (train --backend trl with zoom.enabled) instead of the <zoom> tag",
+    )
     _zoom_args(tpl)
     return p
 
@@ -102,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         from seekworld.prepare.prompts import DEFAULT_QUESTION
         from seekworld.zoom.protocol import system_prompt
 
-        text = json.dumps({"system": system_prompt(zoom), "question": DEFAULT_QUESTION}, indent=2) + "\n"
+        system = system_prompt(zoom, tool_call=args.tool_call)
+        text = json.dumps({"system": system, "question": DEFAULT_QUESTION}, indent=2) + "\n"
         if args.output == "-":
             sys.stdout.write(text)
         else:

@@ -11,6 +11,12 @@ and tokenises it piece by piece the way upstream's `MultiTurnAgentExecutor` does
 - the last turn ends with the end-of-turn token, which is learned too (the model must stop).
 
 So the token ids SFT trains on are the ones RL would produce for the same turns (a test checks).
+
+`tool_call=True` encodes the same trace in the form the zoom tool on TRL trains (`seekworld train
+--backend trl` with `zoom.enabled`): each zoom turn a `zoom` tool call, each crop a tool message,
+rendered by the shipped tool template (`seekworld.integrations.trl.zoom`) and cut where TRL cuts an
+RL rollout: a model turn ends at its end-of-turn token (learned), the rest of the template's text
+up to the next assistant header belongs to the tool message (no loss), as in TRL's tool suffix.
 """
 
 from __future__ import annotations
@@ -82,11 +88,51 @@ def _with_images(processor: Any, text: str, images: Sequence[Any]) -> tuple[list
     return out["input_ids"][0].tolist(), mm
 
 
+def _tool_call_segments(
+    processor: Any, prompt_messages: list[dict[str, Any]], turns: list[str], zoom: ZoomConfig
+):
+    """(prompt text, segments) of the trace in the tool-call form (module docstring), cut out of
+    the shipped template's renderings of ever longer message lists (it is prefix-preserving)."""
+    from seekworld.integrations.trl.zoom import ZoomEnvironment, tool_messages, tool_template
+    from seekworld.zoom.protocol import Segment
+
+    messages = tool_messages(prompt_messages, turns, zoom)
+    tools = [ZoomEnvironment(zoom).zoom]
+
+    def render(n: int) -> str:
+        gen = n < len(messages) and messages[n]["role"] == "assistant"
+        return processor.apply_chat_template(
+            messages[:n],
+            tools=tools,
+            tokenize=False,
+            add_generation_prompt=gen,
+            chat_template=tool_template(),
+        )
+
+    start = len(prompt_messages)
+    prompt = previous = render(start)
+    segments, carry = [], ""
+    for n in range(start, len(messages)):
+        text = render(n + 1)
+        if not text.startswith(previous):
+            raise SFTDataError("the tool template is not prefix-preserving for this trace")
+        piece, previous = carry + text[len(previous) :], text
+        if messages[n]["role"] == "assistant":  # the model's turn ends at its end-of-turn token
+            head, _, carry = piece.rpartition(QWEN.turn_end)
+            segments.append(Segment(head + QWEN.turn_end, True))
+        else:
+            n_images = sum(1 for p in messages[n]["content"] if p.get("type") == "image")
+            segments.append(Segment(piece, False, n_images))
+            carry = ""
+    return prompt, segments
+
+
 def encode_row(
     processor: Any,
     row: dict[str, Any],
     markers: ChatMarkers = QWEN,
     max_length: int | None = None,
+    tool_call: bool = False,
 ) -> dict[str, Any]:
     """Token ids, labels and image tensors of one prepared trace row (module docstring)."""
     import torch
@@ -95,12 +141,18 @@ def encode_row(
     images = [_load_image(p) for p in row["images"]]
     prompt_messages = chat_parts(row["prompt"])
     n_prompt = sum(1 for m in prompt_messages for p in _parts(m) if p.get("type") == "image")
-    prompt_text = processor.apply_chat_template(prompt_messages, tokenize=False, add_generation_prompt=True)
+    if tool_call:
+        prompt_text, segments = _tool_call_segments(processor, prompt_messages, row["turns"], zoom)
+    else:
+        prompt_text = processor.apply_chat_template(
+            prompt_messages, tokenize=False, add_generation_prompt=True
+        )
+        segments = transcript_segments(row["turns"], zoom, markers)
     ids, mm = _with_images(processor, prompt_text, images[:n_prompt])
     labels = [IGNORE_INDEX] * len(ids)
     mm_parts = [mm]
     used = n_prompt
-    for seg in transcript_segments(row["turns"], zoom, markers):
+    for seg in segments:
         if seg.trainable:
             seg_ids = _tokens(processor, seg.text)
             ids += seg_ids
@@ -158,11 +210,14 @@ class ZoomSFTCollator:
     processor: Any
     max_length: int | None = None
     markers: ChatMarkers = QWEN
+    tool_call: bool = False  # the zoom tool's call form (TRL backend), see the module docstring
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         import torch
 
-        encoded = [encode_row(self.processor, row, self.markers, self.max_length) for row in rows]
+        encoded = [
+            encode_row(self.processor, row, self.markers, self.max_length, self.tool_call) for row in rows
+        ]
         tokenizer = getattr(self.processor, "tokenizer", self.processor)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         width = max(len(e["input_ids"]) for e in encoded)

@@ -93,7 +93,12 @@ def run_sft(config: SFTRunConfig) -> dict[str, Any]:
 
     train = _dataset(config["data.train"])
     evaluation = _dataset(config["data.eval"]) if config["data.eval"] else None
-    collator = ZoomSFTCollator(processor, max_length=config["data.max_length"])
+    tool_call = config["data.tool_call"]
+    if tool_call:  # the checkpoint carries the template the TRL zoom run uses
+        from seekworld.integrations.trl.zoom import apply_tool_template
+
+        apply_tool_template(processor)
+    collator = ZoomSFTCollator(processor, max_length=config["data.max_length"], tool_call=tool_call)
     collator([train[0]])  # fail here, with the row's message, not inside the first step
 
     t = config.section("train")

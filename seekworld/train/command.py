@@ -144,6 +144,14 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "trl.max_pixels",
         "trl.dtype",
         "trl.log_completions",
+        # the zoom tool on backend=trl (seekworld.integrations.trl.zoom; refused with openrlhf)
+        "zoom.enabled",
+        "zoom.max_crops",
+        "zoom.max_turns",
+        "zoom.min_box_px",
+        "zoom.crop_min_side",
+        "zoom.crop_max_pixels",
+        "zoom.tool_bonus",
     }
 )
 

@@ -31,6 +31,7 @@ __all__ = [
     "load_config",
     "parse_value",
     "validate",
+    "zoom_config",
 ]
 
 BACKENDS = ("openrlhf", "trl")
@@ -192,6 +193,39 @@ def _validate_trl(config: TrainConfig) -> None:
     except (UnknownNameError, ValueError) as exc:
         raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
     _validate_trl_judge(config, reward.needs_judge)
+    _validate_trl_zoom(config, reward.needs_judge)
+
+
+def zoom_config(config: TrainConfig) -> Any:
+    """The `ZoomConfig` of the `[zoom]` section (`seekworld.zoom.protocol`), or None when zoom is off.
+    Raises ConfigError for a value the protocol refuses."""
+    if not config["zoom.enabled"]:
+        return None
+    from seekworld.errors import UsageError
+    from seekworld.zoom.protocol import ZoomConfig
+
+    prefix = "zoom."
+    values = {k[len(prefix) :]: v for k, v in config.values.items() if k.startswith(prefix)}
+    values.pop("enabled")
+    if values.get("max_turns") == 0:
+        values["max_turns"] = None  # TOML has no null: 0 means the protocol's default
+    try:
+        return ZoomConfig.from_mapping(values)
+    except (UsageError, TypeError) as exc:
+        raise ConfigError(f"[zoom]: {exc}") from None
+
+
+def _validate_trl_zoom(config: TrainConfig, needs_judge: bool) -> None:
+    zoom = zoom_config(config)
+    if zoom is None:
+        return
+    if needs_judge:
+        raise ConfigError(
+            f"backend=trl with zoom.enabled: reward.variant={config['reward.variant']} weighs the LLM judge, "
+            "which the TRL zoom tool does not call yet; use a variant without it, or the OpenRLHF agent"
+        )
+    if zoom.max_crops < 1:
+        raise ConfigError("zoom.enabled needs zoom.max_crops >= 1")
 
 
 def _validate_trl_judge(config: TrainConfig, needs_judge: bool) -> None:
@@ -235,6 +269,11 @@ def validate(config: TrainConfig) -> None:
     if config["backend"] == "trl":
         _validate_trl(config)
         return
+    if config["zoom.enabled"]:
+        raise ConfigError(
+            "zoom.enabled is for backend=trl (the `zoom` tool); on OpenRLHF, zoom is the agent file: use "
+            "seekworld/train/configs/zoom.toml and set SEEKWORLD_ZOOM_* variables (docs/zoom.md)"
+        )
     # The settings VLM training forbids. Upstream asserts on some only after Ray is up, and turns
     # packing back on by itself for dynamic batching and ring attention (which then fails inside
     # the model): refuse them all here, with the reason.

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig
+from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig, zoom_config
 from seekworld.train.preflight import CheckResult
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ __all__ = [
     "ESTIMATOR_SETTINGS",
     "TINY_MODEL",
     "check_trl",
+    "check_zoom",
     "grpo_arguments",
     "judge_config",
     "resolve_device",
@@ -137,6 +138,12 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "log_completions": config["trl.log_completions"],
         "use_vllm": vllm is not None,
     }
+    zoom = zoom_config(config)
+    if zoom is not None:
+        from seekworld.integrations.trl.zoom import tool_rounds, zoom_reward_functions
+
+        args["reward_weights"] = zoom_reward_functions(reward, zoom)[1]
+        args["max_tool_calling_iterations"] = tool_rounds(zoom)
     if vllm is not None:
         args.update(
             vllm_mode=vllm,
@@ -206,18 +213,22 @@ def _attn_implementation(config: TrainConfig, device: str) -> str:
     return "flash_attention_2" if device == "cuda" and importlib.util.find_spec("flash_attn") else "sdpa"
 
 
+def _cap_pixels(processor: Any, config: TrainConfig) -> Any:
+    if config["trl.max_pixels"] > 0:
+        processor.image_processor.max_pixels = config["trl.max_pixels"]
+        processor.image_processor.size = {  # a SizeDict on transformers 5: dict() reads either
+            **dict(processor.image_processor.size),
+            "longest_edge": config["trl.max_pixels"],
+        }
+    return processor
+
+
 def _load(config: TrainConfig, device: str, dtype: str) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     path = model_path(config)
-    processor = AutoProcessor.from_pretrained(path)
-    if config["trl.max_pixels"] > 0:
-        processor.image_processor.max_pixels = config["trl.max_pixels"]
-        processor.image_processor.size = {
-            **processor.image_processor.size,
-            "longest_edge": config["trl.max_pixels"],
-        }
+    processor = _cap_pixels(AutoProcessor.from_pretrained(path), config)
     model = AutoModelForImageTextToText.from_pretrained(
         path, dtype=getattr(torch, dtype), attn_implementation=_attn_implementation(config, device)
     )
@@ -268,6 +279,63 @@ def _probe_reward(config: TrainConfig, funcs: list[Any], weights: list[float]) -
     return CheckResult("reward", False, "no row with a usable label to probe the reward")
 
 
+def _zoom_processor(config: TrainConfig, tmp: str) -> tuple[Any, str]:
+    """The run's processor for the zoom checks, and where it came from. No download: a hub id not
+    in the local cache (and `tiny-random`) is checked on the tiny Qwen2.5-VL tokenizer instead."""
+    from transformers import AutoProcessor
+
+    from seekworld.train.tiny_qwen import build_tiny_qwen
+
+    path = config["model.path"]
+    if path != TINY_MODEL:
+        try:
+            return _cap_pixels(AutoProcessor.from_pretrained(path, local_files_only=True), config), path
+        except (OSError, ValueError):
+            pass
+    tiny = build_tiny_qwen(Path(tmp) / "tiny", max_pixels=TINY_MAX_PIXELS, with_model=False).processor
+    where = "the tiny Qwen2.5-VL tokenizer" + (
+        "" if path == TINY_MODEL else f" ({path} is not available locally)"
+    )
+    return _cap_pixels(tiny, config), where
+
+
+def check_zoom(config: TrainConfig, zoom: Any) -> CheckResult:
+    """The zoom tool on TRL (`seekworld.integrations.trl.zoom.preflight`): template, parser, tool,
+    crop tokens, and the zoom reward on the data's first labels."""
+    import tempfile
+
+    from seekworld.integrations.trl.zoom import preflight
+    from seekworld.io.images import open_rgb
+    from seekworld.train.preflight import _gold_answer, first_rows
+
+    rows = first_rows(config, 4)
+    probes = [(r[config["data.label_key"]], _gold_answer(r[config["data.label_key"]])) for r in rows]
+    image = None
+    for row in rows:
+        try:
+            image = open_rgb(row[config["data.image_key"]][0])
+            break
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            continue
+    try:
+        with tempfile.TemporaryDirectory(prefix="seekworld-zoom-check-") as tmp:
+            processor, where = _zoom_processor(config, tmp)
+            ok, detail = preflight(processor, zoom, reward_config(config), probes, image)
+    except Exception as exc:  # the preflight reports whatever broke
+        return CheckResult("zoom", False, f"zoom tool check failed: {type(exc).__name__}: {exc}")
+    detail = f"{detail} (template checked on {where})"
+    # The OpenRLHF agent's prompt teaches the <zoom> tag, which this backend never carries out.
+    tag_prompt = any(
+        "<zoom>[" in json.dumps(r.get(config["data.input_key"]), ensure_ascii=False) for r in rows
+    )
+    if ok and tag_prompt:
+        detail += (
+            "\nthe data's prompt explains the <zoom> tag, not the zoom tool call: prepare it with "
+            "`seekworld traces prompt-template --tool-call` as --prompt-template"
+        )
+    return CheckResult("zoom", ok, detail, warning=ok and tag_prompt)
+
+
 def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
     """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
     from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
@@ -288,11 +356,15 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
         judged = check_judge(config)
         if judged is not None:
             results.append(judged)
-    funcs, weights = reward_functions(reward, judge=judge_config(config))
-    try:
-        results.append(_probe_reward(config, funcs, weights))
-    finally:
-        close_judge(funcs)
+    zoom = zoom_config(config)
+    if zoom is None:
+        funcs, weights = reward_functions(reward, judge=judge_config(config))
+        try:
+            results.append(_probe_reward(config, funcs, weights))
+        finally:
+            close_judge(funcs)
+    else:
+        results.append(check_zoom(config, zoom))
 
     missing = [
         m
@@ -372,6 +444,11 @@ def train(config: TrainConfig) -> dict[str, Any]:
     # that `from_pretrained` checks for.
     args = GRPOConfig(**kwargs)
     model, processor = _load(config, device, _dtype(config, device))
+    zoom = zoom_config(config)
+    if zoom is not None:
+        from seekworld.integrations.trl.zoom import apply_tool_template
+
+        apply_tool_template(processor)
     if not args.use_vllm:
         args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
     reward = reward_config(config)
@@ -384,7 +461,14 @@ def train(config: TrainConfig) -> dict[str, Any]:
         if rank == 0:
             (output / "metrics.jsonl").unlink(missing_ok=True)
     # The judge (rule+judge) is built here, once for the trainer's life.
-    funcs, _ = reward_functions(reward, recorder_path=samples, judge=judge_config(config))
+    tool_kwargs: dict[str, Any] = {}
+    if zoom is None:
+        funcs, _ = reward_functions(reward, recorder_path=samples, judge=judge_config(config))
+    else:  # the zoom tool: one environment per rollout; the rewards score its transcript
+        from seekworld.integrations.trl.zoom import environment_factory, zoom_reward_functions
+
+        funcs, _ = zoom_reward_functions(reward, zoom, recorder_path=samples)
+        tool_kwargs["environment_factory"] = environment_factory(zoom)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,
@@ -392,6 +476,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
         processing_class=processor,
         callbacks=[MetricsWriter(output / "metrics.jsonl", [f.__name__ for f in funcs])],
+        **tool_kwargs,
     )
     result = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(str(output))

@@ -279,10 +279,15 @@ def answer_turn(think: str, answer: str) -> str:
 # --- observations ------------------------------------------------------------------------------
 
 ANSWER_NOW = "Answer now with <answer>$country,region$</answer>."
-_BOX_HELP = (
-    "Write <zoom>[x1, y1, x2, y2]</zoom> with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1, "
-    "as fractions of the original image's width and height."
+_BOX_RULE = (
+    "with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1, as fractions of the original image's width and height."
 )
+# How the model asks for a crop: the `<zoom>` tag (OpenRLHF agent, SFT traces) or a call of the `zoom`
+# tool (TRL's tool calling; the call's `box` argument is the same box text).
+_BOX_HELP = {
+    False: f"Write <zoom>[x1, y1, x2, y2]</zoom> {_BOX_RULE}",
+    True: f"Call zoom with box [x1, y1, x2, y2] {_BOX_RULE}",
+}
 
 
 def crop_observation(index: int, box: Box, config: ZoomConfig) -> str:
@@ -292,8 +297,8 @@ def crop_observation(index: int, box: Box, config: ZoomConfig) -> str:
     return text
 
 
-def error_observation(message: str) -> str:
-    return f"Zoom failed: {message}. {_BOX_HELP}"
+def error_observation(message: str, tool_call: bool = False) -> str:
+    return f"Zoom failed: {message}. {_BOX_HELP[tool_call]}"
 
 
 def limit_observation(config: ZoomConfig) -> str:
@@ -304,14 +309,18 @@ def budget_observation() -> str:
     return f"No room left for another image. {ANSWER_NOW}"
 
 
-def system_prompt(config: ZoomConfig | None = None) -> str:
-    """The system message that explains the zoom tool (prompts of zoom SFT and RL data)."""
+def system_prompt(config: ZoomConfig | None = None, tool_call: bool = False) -> str:
+    """The system message that explains the zoom tool (prompts of zoom SFT and RL data).
+    `tool_call`: the model calls a `zoom` tool (TRL backend) instead of writing the `<zoom>` tag."""
     config = config or ZoomConfig()
+    action = (
+        "call the zoom tool with box [x1, y1, x2, y2]" if tool_call else "write <zoom>[x1, y1, x2, y2]</zoom>"
+    )
     return (
         "You are an expert in photo geolocation. Work out where a photo was taken from what it shows: "
         "the script and language of signs, licence plates, road markings, the side of the road traffic "
         "drives on, architecture, vegetation, terrain and climate. You can zoom in to look at details: "
-        "reason inside <think></think>, then write <zoom>[x1, y1, x2, y2]</zoom>, the corners of a region "
+        f"reason inside <think></think>, then {action}, the corners of a region "
         "as fractions of the original image (0 to 1; x to the right, y down), and you will be shown that "
         f"region enlarged. You may zoom at most {config.max_crops} times. When you are sure, reason inside "
         "<think></think> and give your final answer inside <answer></answer> in the form "
@@ -362,6 +371,7 @@ class ZoomEpisode:
     config: ZoomConfig = field(default_factory=ZoomConfig)
     markers: ChatMarkers = QWEN
     steps: list[Step] = field(default_factory=list)
+    tool_call: bool = False  # error observations explain the `zoom` tool call, not the `<zoom>` tag
 
     def count(self, kind: str) -> int:
         return sum(1 for s in self.steps if s.kind == kind)
@@ -418,13 +428,13 @@ class ZoomEpisode:
         try:
             box = parse_box(zoom_content(turn) or "")
         except BoxError as exc:
-            return reply("invalid", error_observation(str(exc)), error=exc.kind)
+            return reply("invalid", error_observation(str(exc), self.tool_call), error=exc.kind)
         refusal = check(box) if check is not None else None
         if refusal is None:
             return reply("zoom", crop_observation(self.zoom_calls + 1, box, self.config), box, images=1)
         if refusal.kind == "budget":
             return reply("no_budget", budget_observation(), box)
-        return reply("invalid", error_observation(refusal.message), error=refusal.kind)
+        return reply("invalid", error_observation(refusal.message, self.tool_call), error=refusal.kind)
 
 
 # --- transcripts -------------------------------------------------------------------------------

@@ -1,0 +1,458 @@
+"""The zoom tool on TRL's GRPOTrainer: the policy calls `zoom(box=[x1, y1, x2, y2])` and gets the crop
+back as an image in the tool message (TRL 1.16 tool calling, `environment_factory`).
+
+    processor = apply_tool_template(processor)             # tool-capable Qwen2.5-VL template + parser
+    funcs, weights = zoom_reward_functions(reward, zoom)   # scores the transcript with seekworld.zoom.reward
+    GRPOTrainer(..., reward_funcs=funcs, environment_factory=environment_factory(zoom),
+                args=GRPOConfig(reward_weights=weights, max_tool_calling_iterations=tool_rounds(zoom)))
+
+Everything about boxes, crops, limits and scores is `seekworld.zoom` (protocol, crop, reward); this
+module only adapts them to TRL:
+
+- `ZoomEnvironment`: one per rollout. TRL calls `reset(**row)` with the dataset row (its decoded
+  `images`: the photo the prompt shows) and exposes the public method `zoom` as the tool. The tool
+  steps a `ZoomEpisode` (limits, box rules, observation texts), crops with `seekworld.zoom.crop` and
+  returns `[image, text]` blocks; a refused box returns the protocol's error text, never raises.
+- `transcript_turns`: TRL's completion (assistant messages with `tool_calls`, tool messages) -> the
+  protocol's turns, a call rendered as `<zoom>BOX</zoom>` after the message's text. The reward
+  replays them through a fresh `ZoomEpisode` with the environment's crop check, so format, accuracy,
+  the counters and the tool bonus come from `score_episode`, exactly as on the OpenRLHF agent.
+- `tool_messages`: a protocol transcript (SFT traces) -> chat messages in the tool-call form.
+
+The turn budget: the protocol allows `turn_limit` turns, every one but the last a zoom, so TRL gets
+`max_tool_calling_iterations = turn_limit - 1`. The token budget is TRL's: a tool result that would
+overflow `max_completion_length` is rolled back and the sample ends there (scored as it stands, with
+no answer); `answer_reserve_tokens` is not used on this path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from seekworld.errors import SeekworldError
+from seekworld.rewards.variants import RewardConfig
+from seekworld.zoom.crop import check_box, crop
+from seekworld.zoom.protocol import (
+    QWEN,
+    ZOOM_CLOSE,
+    ZOOM_OPEN,
+    Box,
+    Refusal,
+    ZoomConfig,
+    ZoomEpisode,
+    limit_observation,
+    transcript_segments,
+)
+from seekworld.zoom.reward import EpisodeScore, score_episode
+
+__all__ = [
+    "RESPONSE_TEMPLATE",
+    "TEMPLATE_FILE",
+    "TOOL_BONUS",
+    "TOOL_NAME",
+    "ZoomEnvironment",
+    "ZoomTemplateError",
+    "apply_tool_template",
+    "call_box_text",
+    "environment_factory",
+    "preflight",
+    "tool_messages",
+    "tool_rounds",
+    "tool_template",
+    "transcript_turns",
+    "zoom_reward_functions",
+]
+
+TOOL_NAME = "zoom"
+TOOL_BONUS = "tool_bonus"  # the reward function paying ZoomConfig.tool_bonus (weight 1, as on OpenRLHF)
+TEMPLATE_FILE = "templates/qwen2_5_vl_tools.jinja"
+# Tokens the template writes; a tokenizer without them is not a Qwen2/2.5-VL one.
+_TEMPLATE_TOKENS = ("<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|image_pad|>", "<|vision_end|>")
+_MAX_CALL_CHARS = 200  # what of a non-zoom call is echoed into the (malformed) box text
+
+# How TRL reads a tool call out of a generated turn (transformers' `response_template` format): the
+# text before `<tool_call>` is the message content, each `<tool_call>{json}</tool_call>` one call.
+# Unlike TRL's Qwen3 parser it keeps `<think>…</think>` in the content: our format reward reads it.
+RESPONSE_TEMPLATE: dict[str, Any] = {
+    "defaults": {"role": "assistant"},
+    "start_anchor": "<|im_start|>assistant\n",
+    "fields": {
+        "tool_calls": {
+            "open": "<tool_call>",
+            "close_pattern": r"</tool_call>\s*",
+            "repeats": True,
+            "content": "json",
+            "transform": {"type": "function", "function": "{content}"},
+        },
+        "content": {"close_pattern": r"<\|im_end\|>\s*", "content": "text"},
+    },
+}
+
+
+class ZoomTemplateError(SeekworldError, ValueError):
+    """The model's tokenizer cannot use the shipped tool template (not a Qwen2/2.5-VL tokenizer)."""
+
+
+def tool_template() -> str:
+    """The shipped tool-capable Qwen2.5-VL chat template (Jinja)."""
+    return resources.files("seekworld.integrations.trl").joinpath(TEMPLATE_FILE).read_text(encoding="utf-8")
+
+
+def apply_tool_template(processor: Any) -> Any:
+    """Give `processor` (a Qwen2/2.5-VL processor) the tool template and TRL's tool-call parser.
+    Returns the same object. Raises ZoomTemplateError when its tokenizer lacks Qwen's tokens."""
+    tokenizer = getattr(processor, "tokenizer", processor)
+    vocab = tokenizer.get_vocab()
+    missing = [t for t in _TEMPLATE_TOKENS if t not in vocab]
+    if missing:
+        raise ZoomTemplateError(
+            f"zoom on TRL needs a Qwen2/2.5-VL tokenizer (the tool template writes {', '.join(missing)}, "
+            "which this one lacks)"
+        )
+    template = tool_template()
+    processor.chat_template = template
+    if tokenizer is not processor:
+        tokenizer.chat_template = template
+    tokenizer.response_template = dict(RESPONSE_TEMPLATE)
+    return processor
+
+
+def tool_rounds(zoom: ZoomConfig) -> int:
+    """TRL's `max_tool_calling_iterations`: every turn but the last may be a zoom."""
+    return zoom.turn_limit - 1
+
+
+# --- the tool ----------------------------------------------------------------------------------
+
+
+def _box_text(box: Any) -> str:
+    """A `box` argument as the protocol's box text (parse_box decides whether it is valid)."""
+    if isinstance(box, str):
+        return box
+    try:
+        return json.dumps(box, allow_nan=False)
+    except (TypeError, ValueError):
+        return str(type(box).__name__)  # not JSON: malformed for parse_box
+
+
+def call_box_text(call: Mapping[str, Any]) -> str:
+    """The box text of one TRL tool call (`{"type": "function", "function": {name, arguments}}`).
+
+    A call of another tool, or with arguments other than exactly `box`, gives text parse_box
+    refuses as malformed: a bad call is an invalid zoom, as a bad `<zoom>` tag is."""
+    function = call.get("function", call) if isinstance(call, Mapping) else {}
+    args = function.get("arguments") if isinstance(function, Mapping) else None
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except ValueError:
+            return args[:_MAX_CALL_CHARS]
+    if isinstance(function, Mapping) and function.get("name") == TOOL_NAME and isinstance(args, dict):
+        if set(args) == {"box"}:
+            return _box_text(args["box"])
+    return json.dumps(call, default=str)[:_MAX_CALL_CHARS]
+
+
+def _first_image(row: Mapping[str, Any]) -> Any:
+    images = row.get("images")
+    if images:
+        return images[0]
+    return row.get("image")
+
+
+class ZoomEnvironment:
+    """One rollout's zoom tool. TRL makes the public methods other than `reset` tools: only `zoom`."""
+
+    def __init__(self, config: ZoomConfig | None = None) -> None:
+        self.config = config or ZoomConfig()
+        self._episode = ZoomEpisode(self.config, QWEN, tool_call=True)
+        self._image: Any = None
+        self._scored: dict[int, EpisodeScore] = {}
+
+    def reset(self, **row: Any) -> None:
+        """Start a rollout on a dataset row: the photo to crop is the row's (first) image."""
+        image = _first_image(row)
+        if image is not None and getattr(image, "mode", "RGB") != "RGB":
+            image = image.convert("RGB")
+        self._image = image
+        self._episode = ZoomEpisode(self.config, QWEN, tool_call=True)
+        self._scored = {}
+        return None  # the prompt already shows the photo
+
+    def _check(self, box: Box) -> Refusal | None:
+        if self._image is None:
+            return Refusal("unavailable", "this photo cannot be zoomed")
+        return check_box(box, self._image.size, self.config)
+
+    def zoom(self, box: list[float]) -> list[dict[str, Any]] | str:
+        """Look closer at a region of the photo: it is cut out of the original photo and shown enlarged.
+
+        Args:
+            box: The region's corners [x1, y1, x2, y2] as fractions of the original photo's width
+                and height, from 0 to 1 (x to the right, y down; x1 < x2, y1 < y2).
+        """
+        if self._episode.done:
+            return limit_observation(self.config)
+        turn = f"{ZOOM_OPEN}{_box_text(box)}{ZOOM_CLOSE}"
+        step = self._episode.step(turn, self._check)
+        if step.kind != "zoom":
+            return step.observation or limit_observation(self.config)
+        tile = crop(self._image, step.box, self.config)
+        return [{"type": "image", "image": tile}, {"type": "text", "text": step.observation}]
+
+    def _score(
+        self, completion: Any, label: Any, reward: RewardConfig, key: int | None = None
+    ) -> EpisodeScore:
+        """`score_episode` of a completion's transcript (memoised per rollout: one call per function)."""
+        key = id(completion) if key is None else key
+        if key not in self._scored:
+            episode = replay(transcript_turns(completion), self.config, self._check)
+            self._scored[key] = score_episode(episode, label, reward, self.config)
+        return self._scored[key]
+
+
+def environment_factory(zoom: ZoomConfig) -> Callable[[], ZoomEnvironment]:
+    """What `GRPOTrainer(environment_factory=...)` takes: builds one environment per rollout."""
+    return partial(ZoomEnvironment, zoom)
+
+
+# --- transcripts -------------------------------------------------------------------------------
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            p.get("text") or "" for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return ""
+
+
+def transcript_turns(completion: Any) -> list[str]:
+    """TRL's completion -> the protocol's model turns. Each assistant message is one turn: its text,
+    then `<zoom>BOX</zoom>` for each tool call (one call per turn is the protocol's shape; a turn with
+    several calls fails the format). Tool messages are the environment's, not turns."""
+    if isinstance(completion, str):
+        return [completion]
+    turns = []
+    for message in completion:
+        if not isinstance(message, Mapping) or message.get("role", "assistant") != "assistant":
+            continue
+        calls = message.get("tool_calls") or []
+        zooms = "".join(f"{ZOOM_OPEN}{call_box_text(c)}{ZOOM_CLOSE}" for c in calls)
+        turns.append(_text(message.get("content")) + zooms)
+    return turns
+
+
+def replay(turns: Sequence[str], config: ZoomConfig, check: Callable[[Box], Refusal | None]) -> ZoomEpisode:
+    """The episode the turns make under the protocol, with the environment's crop check."""
+    episode = ZoomEpisode(config, QWEN, tool_call=True)
+    for turn in turns:
+        if episode.done:
+            break
+        episode.step(turn, check)
+    return episode
+
+
+# --- rewards -----------------------------------------------------------------------------------
+
+
+def zoom_reward_functions(
+    reward: RewardConfig, zoom: ZoomConfig, recorder_path: str | Path | None = None
+) -> tuple[list[Callable[..., list[float]]], list[float]]:
+    """One TRL reward function per component of the variant (named after it, `format` being the
+    multi-turn format) plus `tool_bonus` (weight 1), all read off one `score_episode` per rollout.
+    TRL's weighted sum is then `score_episode(...).reward`, as the OpenRLHF agent pays. Each step
+    also logs the episode counters (`zoom_calls`, `invalid_zoom`, ...) as TRL metrics."""
+    from seekworld.integrations.trl.rewards import SampleRecorder, UnsupportedComponentError, _step
+
+    if reward.needs_judge:
+        raise UnsupportedComponentError("the LLM judge is not wired into the zoom tool on TRL")
+    weights = {name: w for name, w in reward.weights}
+    weights[TOOL_BONUS] = 1.0
+    recorder = SampleRecorder(recorder_path, weights) if recorder_path is not None else None
+    names = list(weights)
+
+    def make(name: str) -> Callable[..., list[float]]:
+        def fn(
+            completions: list[Any],
+            label: list[Any],
+            environments: list[ZoomEnvironment] | None = None,
+            **kw: Any,
+        ) -> list[float]:
+            if environments is None:
+                raise SeekworldError("zoom rewards need the trainer's environments (environment_factory)")
+            scores = [
+                env._score(c, lab, reward)
+                for env, c, lab in zip(environments, completions, label, strict=True)
+            ]
+            values = [float(s.components[name]) for s in scores]
+            log_metric = kw.get("log_metric")
+            if name == names[0] and log_metric is not None and scores:
+                for key in ZoomEpisode().stats():
+                    log_metric(key, sum(s.logs[key] for s in scores) / len(scores))
+            if recorder is not None:
+                turns = [transcript_turns(c) for c in completions]
+                recorder.add(name, _step(kw), turns, list(label), values)
+            return values
+
+        fn.__name__ = fn.__qualname__ = name  # TRL logs rewards/<name>/mean
+        return fn
+
+    return [make(n) for n in names], [weights[n] for n in names]
+
+
+# --- SFT traces --------------------------------------------------------------------------------
+
+
+def tool_messages(
+    prompt_messages: Sequence[Mapping[str, Any]],
+    turns: Sequence[str],
+    config: ZoomConfig | None = None,
+) -> list[dict[str, Any]]:
+    """A protocol transcript (the `<zoom>` turns of an SFT trace) as chat messages in the tool-call
+    form this backend trains: each zoom turn an assistant message (its `<think>` as content, the box
+    as a `zoom` call), each crop a tool message `[image, observation]`, the final turn an assistant
+    message. Rendered by the shipped template, they are what a TRL zoom rollout with the same turns
+    looks like. Raises TranscriptError for turns the environment would not carry out."""
+    from seekworld.zoom.protocol import parse_box, zoom_content
+
+    config = config or ZoomConfig()
+    messages = [dict(m) for m in prompt_messages]
+    segments = transcript_segments(turns, config, QWEN)
+    for seg in segments:
+        if not seg.trainable:
+            parts: list[dict[str, Any]] = [{"type": "image"} for _ in range(seg.n_images)]
+            parts.append({"type": "text", "text": seg.observation})
+            messages.append({"role": "tool", "name": TOOL_NAME, "content": parts})
+            continue
+        text = seg.text.removesuffix(QWEN.turn_end)
+        box = zoom_content(text)
+        if box is None:  # the final turn
+            messages.append({"role": "assistant", "content": text})
+            continue
+        think = text[: text.rindex(ZOOM_OPEN)].rstrip()
+        call = {
+            "type": "function",
+            "function": {"name": TOOL_NAME, "arguments": {"box": list(parse_box(box))}},
+        }
+        messages.append({"role": "assistant", "content": think, "tool_calls": [call]})
+    return messages
+
+
+# --- preflight ---------------------------------------------------------------------------------
+
+
+def preflight(
+    processor: Any,
+    zoom: ZoomConfig,
+    reward: RewardConfig,
+    probes: Sequence[tuple[Any, str]] = (),
+    image: Any = None,
+) -> tuple[bool, str]:
+    """What a zoom run on TRL needs, checked with TRL's own functions and no model: the shipped
+    template applies to `processor`; TRL accepts it for tools (`supports_tool_calling`) and for
+    multi-turn (`is_chat_template_prefix_preserving`); a generated tool call parses back into a
+    `zoom` call (TRL's `parse_response`); the tool renders in the prompt; it returns an image for a
+    valid box and a text error for a bad one; the crop's tokens reach the model (TRL's tool suffix:
+    the processor expands the crop into `<|image_pad|>` tokens); and through the reward functions
+    a zoom-then-answer transcript out-scores junk for each (label, right answer turn) of `probes`.
+    Returns (ok, detail)."""
+    from PIL import Image, ImageDraw
+    from trl.chat_template_utils import (
+        is_chat_template_prefix_preserving,
+        parse_response,
+        supports_tool_calling,
+    )
+    from trl.data_utils import prepare_multimodal_messages
+
+    try:
+        apply_tool_template(processor)
+    except ZoomTemplateError as exc:
+        return False, str(exc)
+    if not supports_tool_calling(processor):
+        return False, "TRL rejects the tool template (supports_tool_calling is False)"
+    if not is_chat_template_prefix_preserving(processor):
+        return False, "the tool template is not prefix-preserving (TRL's multi-turn check)"
+    if image is None:
+        image = Image.new("RGB", (448, 336), (90, 140, 200))
+        ImageDraw.Draw(image).rectangle((44, 34, 224, 168), fill=(240, 220, 40))
+    env = ZoomEnvironment(zoom)
+    env.reset(images=[image])
+    tokenizer = processor.tokenizer
+    box = [0.1, 0.1, 0.5, 0.5]
+    call = {"name": TOOL_NAME, "arguments": {"box": box}}
+    tool_call = {"type": "function", "function": call}
+    turn = f"<think>A sign; look closer.</think>\n<tool_call>\n{json.dumps(call)}\n</tool_call><|im_end|>"
+    prefix = tokenizer("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
+    parsed = parse_response(
+        tokenizer, tokenizer(turn, add_special_tokens=False)["input_ids"], prefix=prefix, tools=[env.zoom]
+    )
+    calls = parsed.get("tool_calls") or []
+    if len(calls) != 1 or call_box_text(calls[0]) != json.dumps(box):
+        return False, f"TRL's parser did not read the zoom call back (got {parsed!r:.200})"
+    user = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Where?"}]}]
+    rendered = processor.apply_chat_template(
+        user, tools=[env.zoom], tokenize=False, add_generation_prompt=True
+    )
+    if '"name": "zoom"' not in rendered:
+        return False, "the tool's signature does not reach the prompt"
+    result = env.zoom(box)
+    if not isinstance(result, list) or result[0].get("type") != "image":
+        return False, f"the tool returned no image for a valid box: {result!r:.200}"
+    if not isinstance(env.zoom([0.5, 0.5, 0.1, 0.1]), str):
+        return False, "the tool returned no error text for an inverted box"
+    # The tokens TRL appends after the call (its `_get_tool_suffix_ids`, rendered the same way).
+    called = {
+        "role": "assistant",
+        "content": "<think>A sign; look closer.</think>",
+        "tool_calls": [tool_call],
+    }
+    history = [{"role": "user", "content": "dummy"}, called]
+    tool = [{"role": "tool", "name": TOOL_NAME, "content": result}]
+    ids = processor.apply_chat_template(
+        prepare_multimodal_messages(history + tool),
+        tokenize=True,
+        add_generation_prompt=True,
+        return_dict=False,
+    )[0]
+    pad = tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    pads = sum(1 for t in ids if t == pad)
+    if pads < 1:
+        return False, "the crop did not become image tokens in the tool message"
+
+    funcs, weights = zoom_reward_functions(reward, zoom)
+    gold_turns = [called, {"role": "tool", "name": TOOL_NAME, "content": result}]
+    worst_gold, best_junk = math.inf, -math.inf
+    for label, right in probes:
+        answer = {"role": "assistant", "content": right}
+        junk = [{"role": "assistant", "content": "?"}]
+        for completion, kind in (([*gold_turns, answer], "gold"), (junk, "junk")):
+            env = ZoomEnvironment(zoom)
+            env.reset(images=[image])
+            total = sum(
+                w * f(completions=[completion], label=[label], environments=[env])[0]
+                for f, w in zip(funcs, weights, strict=True)
+            )
+            if kind == "gold":
+                worst_gold = min(worst_gold, total)
+            else:
+                best_junk = max(best_junk, total)
+    if probes and not (math.isfinite(worst_gold) and worst_gold > best_junk):
+        return (
+            False,
+            f"a zoom-then-right-answer transcript ({worst_gold:.2f}) must beat junk ({best_junk:.2f})",
+        )
+    probe = f"; zoom + right answer {worst_gold:.2f} vs junk {best_junk:.2f}" if probes else ""
+    return True, (
+        f"zoom tool ok: TRL accepts the shipped template; a call parses, a crop becomes {pads} image tokens, "
+        f"a bad box an error text; max_crops {zoom.max_crops}, "
+        f"max_tool_calling_iterations {tool_rounds(zoom)}{probe}"
+    )
