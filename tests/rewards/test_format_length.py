@@ -20,10 +20,30 @@ from seekworld.rewards import format, length
         ("<think> </think><answer>b</answer>", 0.0),  # empty reasoning
         ("<think>a</think><answer> </answer>", 0.0),  # empty answer
         ("<think>a</think>x<answer>b</answer>", 0.0),  # text between blocks
+        ("<think>a</think><answer>b</answer></answer>", 0.0),  # a second close
+        ("</think><think>a</think><answer>b</answer>", 0.0),  # a close before the open
+        ("<THINK>a</THINK><answer>b</answer>", 0.0),  # the format asks for these exact tags
+        ("<think>\u3000</think><answer>b</answer>", 0.0),  # ideographic space is whitespace
+        ("<think>a</think>\u3000<answer>b</answer>\u2003", 1.0),  # ... around the blocks too
     ],
 )
 def test_format(response, expected):
     assert format.compute_score(response) == expected
+
+
+@pytest.mark.parametrize(
+    "response, expected",
+    [
+        ("<think>a b</think><answer>c</answer>", "a b"),
+        ("<think></think>", ""),
+        ("x</think><think>y", None),  # closed before it opens
+        ("<think>a<think>b</think>", None),  # two opens
+        ("<think>a</think>b</think>", None),  # two closes
+        ("no reasoning", None),
+    ],
+)
+def test_think_content(response, expected):
+    assert format.think_content(response) == expected
 
 
 def test_length_counts_reasoning_characters_only():

@@ -76,14 +76,17 @@ def test_end_token_strip_is_linear():
     assert cost(100_000) / cost(10_000) < 4.0
 
 
+PART_CACHES = (answer._pieces, answer._country_of, answer._places_in)
+
+
 def test_long_strings_are_never_cached():
-    for fn in (normalize.normalize, answer._parse_cached, label._parse_string):
+    for fn in (normalize.normalize, answer._parse_cached, label._parse_string, *PART_CACHES):
         fn.cache_clear()
     big = "Spain Andalusia " * 20_000
     normalize.normalize(big)
     answer.parse_answer(big)
     score_response("<think>x</think><answer>a</answer>", "$spain," + "andalusia/" * 2000 + "$", CONFIG)
-    for fn in (normalize.normalize, answer._parse_cached, label._parse_string):
+    for fn in (normalize.normalize, answer._parse_cached, label._parse_string, *PART_CACHES):
         assert fn.cache_info()["bytes"] < 64_000, fn  # the 320 KB inputs were not kept
 
 
@@ -99,6 +102,29 @@ def test_cache_is_bounded_by_bytes():
     assert echo("a" * 2000) == "A" * 2000  # over max_key_chars: computed, not kept
     assert echo.cache_info()["entries"] == info["entries"]
     assert echo("00001" * 100) == "00001" * 100  # recomputed after eviction, still right
+
+
+def test_a_full_cache_evicts_in_constant_time():
+    """Every insert into a full cache evicts the oldest entry. Evicting with `next(iter(dict))`
+    walks the holes that earlier deletions left at the front of the dict, so inserts got slower
+    as the cache grew; per-insert cost must not depend on how many entries the budget holds."""
+
+    def per_insert(entries: int) -> float:
+        @byte_bounded_cache(max_bytes=entries * 300, max_key_chars=100)
+        def echo(text: str) -> str:
+            return text
+
+        for i in range(entries * 2):  # full, and evicting
+            echo(f"{i:012d}")
+        n = 20_000
+        start = time.perf_counter()
+        for i in range(entries * 2, entries * 2 + n):
+            echo(f"{i:012d}")
+        assert entries / 2 < echo.cache_info()["entries"] < entries * 2  # full, not unbounded
+        return (time.perf_counter() - start) / n
+
+    small, large = min(per_insert(1_000) for _ in range(2)), min(per_insert(100_000) for _ in range(2))
+    assert large / small < 3.0, (small, large)
 
 
 def test_length_count_matches_unicode_categories():
