@@ -55,19 +55,19 @@ def byte_bounded_cache(
     def decorate(fn: Callable[..., T]) -> Callable[..., T]:
         # OrderedDict: evicting the oldest is O(1); `next(iter(dict))` after many deletions from the
         # front walks the holes they leave, so a full cache made every insert slower.
-        store: OrderedDict[tuple, T] = OrderedDict()
-        sizes: dict[tuple, int] = {}
+        store: OrderedDict[tuple, tuple[T, int]] = OrderedDict()  # args -> (value, its cost)
+        get = store.get
         lock = threading.Lock()
         state = {"bytes": 0, "misses": 0}
 
         def wrapper(*args: Any) -> T:
-            # The hit path is one dict lookup: it runs for nearly every answer part and label.
+            # A hit is one lookup; a miss raises nothing (exceptions cost more than the lookup).
             try:
-                return store[args]
-            except KeyError:
-                pass
+                hit = get(args)
             except TypeError:  # unhashable: compute
                 return fn(*args)
+            if hit is not None:
+                return hit[0]
             value = fn(*args)
             first = args[0]
             if first.__class__ is str:
@@ -81,18 +81,16 @@ def byte_bounded_cache(
             with lock:
                 state["misses"] += 1
                 if args not in store:
-                    store[args] = value
-                    sizes[args] = cost
-                    state["bytes"] += cost
-                    while state["bytes"] > max_bytes and store:
-                        oldest, _ = store.popitem(last=False)
-                        state["bytes"] -= sizes.pop(oldest)
+                    store[args] = (value, cost)
+                    total = state["bytes"] + cost
+                    while total > max_bytes and store:
+                        total -= store.popitem(last=False)[1][1]
+                    state["bytes"] = total
             return value
 
         def cache_clear() -> None:
             with lock:
                 store.clear()
-                sizes.clear()
                 state.update(bytes=0, misses=0)
 
         def cache_info() -> dict[str, int]:
