@@ -42,16 +42,23 @@ def _non_ascii_uncounted() -> re.Pattern[str]:
     return re.compile(f"[{body}\\U00010000-\\U0010ffff]")
 
 
+_SLICE = 1 << 16  # characters per `findall`
+
+
 def count_reasoning_chars(text: str) -> int:
     """Characters that are neither whitespace nor punctuation (ASCII or any other script)."""
     ascii_part = text.encode("ascii", "ignore")
     count = len(text) - len(ascii_part) + len(ascii_part.translate(None, _ASCII_UNCOUNTED))
     if len(ascii_part) == len(text):
         return count
-    found = _non_ascii_uncounted().findall(text)
-    count -= len(found)
-    if found and max(found) > "\uffff":  # astral characters: only their punctuation goes
-        count += sum(1 for ch in found if ch > "\uffff" and not _uncounted(ch))
+    findall = _non_ascii_uncounted().findall
+    # By slices: each match is a string in a list, so a whole long run of "，" or emoji at once
+    # would hold ~85 bytes per character; a slice bounds that to a few MB.
+    for start in range(0, len(text), _SLICE):
+        found = findall(text, start, start + _SLICE)
+        count -= len(found)
+        if found and max(found) > "\uffff":  # astral characters: only their punctuation goes
+            count += sum(1 for ch in found if ch > "\uffff" and not _uncounted(ch))
     return count
 
 

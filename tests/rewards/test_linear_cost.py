@@ -127,6 +127,23 @@ def test_a_full_cache_evicts_in_constant_time():
     assert large / small < 3.0, (small, large)
 
 
+@pytest.mark.parametrize("run", ["，", "\U0001f600"], ids=["fullwidth-comma", "emoji"])
+def test_length_count_memory_is_bounded_on_long_runs(run):
+    import tracemalloc
+
+    text = run * (1 << 18)
+    count_reasoning_chars(run)  # the character class is built once, outside the measure
+    tracemalloc.start()
+    try:
+        n = count_reasoning_chars(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert n == (0 if run == "，" else len(text))
+    # one string per match for the whole text at once would be ~22 MB here
+    assert peak < 12 << 20, peak
+
+
 def test_length_count_matches_unicode_categories():
     import string
     import unicodedata
