@@ -17,7 +17,9 @@ _NON_SPACE = re.compile(r"\S")
 def compute_score(response: str) -> float:
     """1.0 when the response is exactly one non-empty think block followed by one non-empty
     answer block (whitespace around them allowed), else 0.0."""
-    pieces = _FORMAT_TAGS.split(response)
+    # At most 5 splits: a fifth tag already fails, and the pieces of every tag of a tag-stuffed
+    # response would be a list as long as the text.
+    pieces = _FORMAT_TAGS.split(response, 5)
     # [before, <think>, reasoning, </think>, between, <answer>, answer, </answer>, after]
     if len(pieces) != 9 or pieces[1::2] != _TAGS:
         return 0.0
@@ -30,7 +32,7 @@ def compute_score(response: str) -> float:
 
 def think_content(response: str) -> str | None:
     """The text inside the single `<think>` block, or None when there is not exactly one."""
-    pieces = _THINK_TAGS.split(response)
+    pieces = _THINK_TAGS.split(response, 3)  # a third tag already fails
     if len(pieces) != 5 or pieces[1] != "<think>" or pieces[3] != "</think>":
         return None
     return pieces[2]

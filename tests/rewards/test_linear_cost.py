@@ -144,6 +144,24 @@ def test_length_count_memory_is_bounded_on_long_runs(run):
     assert peak < 12 << 20, peak
 
 
+@pytest.mark.parametrize("tag", ["</think>", "<answer>"])
+def test_format_and_think_memory_is_bounded_on_many_tags(tag):
+    import tracemalloc
+
+    from seekworld.rewards.format import compute_score, think_content
+
+    text = "<think>x</think><answer>y</answer>" + tag * (1 << 17)  # 1 MB of tags
+    tracemalloc.start()
+    try:
+        assert compute_score(text) == 0.0
+        assert think_content(text) == (None if tag == "</think>" else "x")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # a piece per tag would be ~17 MB; the text itself is 1 MB
+    assert peak < 4 << 20, peak
+
+
 def test_length_count_matches_unicode_categories():
     import string
     import unicodedata
