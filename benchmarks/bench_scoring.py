@@ -97,6 +97,9 @@ def clear_caches() -> None:
 
     for fn in (
         answer._parse_cached,
+        answer._pieces,
+        answer._country_of,
+        answer._places_in,
         label._parse_string,
         label._parse_dict,
         normalize.normalize,
