@@ -226,6 +226,8 @@ def _validate_trl_zoom(config: TrainConfig, needs_judge: bool) -> None:
         )
     if zoom.max_crops < 1:
         raise ConfigError("zoom.enabled needs zoom.max_crops >= 1")
+    if zoom.turn_limit < 2:  # every turn but the last may zoom: one turn leaves TRL no tool round
+        raise ConfigError("zoom.enabled needs zoom.max_turns >= 2 (or 0, the default 2 * max_crops + 2)")
 
 
 def _validate_trl_judge(config: TrainConfig, needs_judge: bool) -> None:
