@@ -120,7 +120,31 @@ def apply_tool_template(processor: Any) -> Any:
     if tokenizer is not processor:
         tokenizer.chat_template = template
     tokenizer.response_template = dict(RESPONSE_TEMPLATE)
+    _guard_parser(tokenizer)
     return processor
+
+
+class _DeepCall(ValueError):
+    """A tool call nested too deep for the JSON reader: read as plain text, not a call."""
+
+
+def _guard_parser(tokenizer: Any) -> None:
+    """Make `tokenizer.parse_response` raise ValueError where the JSON reader hits the recursion
+    limit. A policy that writes `[` a thousand times inside `<tool_call>` makes it raise
+    RecursionError, which TRL's `parse_response` does not catch (only ValueError/TypeError, after
+    which it reads the turn as plain text): the training step would crash."""
+    parse = getattr(tokenizer, "parse_response", None)
+    if parse is None or getattr(parse, "_seekworld_guarded", False):
+        return
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return parse(*args, **kwargs)
+        except RecursionError:
+            raise _DeepCall("tool call nested too deep to read") from None
+
+    guarded._seekworld_guarded = True  # type: ignore[attr-defined]
+    tokenizer.parse_response = guarded
 
 
 def tool_rounds(zoom: ZoomConfig) -> int:

@@ -207,6 +207,25 @@ def test_trl_parses_a_generated_call_and_keeps_the_reasoning(processor):
     }
 
 
+@pytest.mark.parametrize("closed", [True, False])
+def test_a_call_nested_too_deep_is_plain_text_not_a_crash(processor, closed):
+    """A policy stuck writing `[` inside <tool_call> made the JSON reader raise RecursionError,
+    which TRL's parse_response does not catch: the GRPO step crashed. Now the turn reads as text."""
+    from trl.chat_template_utils import parse_response
+
+    apply_tool_template(processor)
+    apply_tool_template(processor)  # twice: the guard is not stacked
+    tok = processor.tokenizer
+    depth = 3000
+    body = '{"name": "zoom", "arguments": {"box": ' + "[" * depth
+    if closed:
+        body += "]" * depth + "}}\n</tool_call><|im_end|>"
+    ids = tok("<think>x</think>\n<tool_call>\n" + body, add_special_tokens=False)["input_ids"]
+    prefix = tok("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
+    parsed = parse_response(tok, ids, prefix=prefix, tools=[ZoomEnvironment(ZOOM).zoom])
+    assert "tool_calls" not in parsed and parsed["content"].startswith("<think>x</think>")
+
+
 def test_a_tokenizer_without_qwen_tokens_is_refused():
     from tokenizers import Tokenizer, models
     from transformers import PreTrainedTokenizerFast
