@@ -344,12 +344,15 @@ def tool_messages(
     """A protocol transcript (the `<zoom>` turns of an SFT trace) as chat messages in the tool-call
     form this backend trains: each zoom turn an assistant message (its `<think>` as content, the box
     as a `zoom` call), each crop a tool message `[image, observation]`, the final turn an assistant
-    message. Rendered by the shipped template, they are what a TRL zoom rollout with the same turns
+    message. A system message that is the protocol's `<zoom>`-tag prompt becomes its tool-call
+    form. Rendered by the shipped template, they are what a TRL zoom rollout with the same turns
     looks like. Raises TranscriptError for turns the environment would not carry out."""
-    from seekworld.zoom.protocol import parse_box, zoom_content
+    from seekworld.zoom.protocol import parse_box, system_prompt, zoom_content
 
     config = config or ZoomConfig()
-    messages = [dict(m) for m in prompt_messages]
+    messages = [
+        _tool_system(dict(m), system_prompt(config), system_prompt(config, True)) for m in prompt_messages
+    ]
     segments = transcript_segments(turns, config, QWEN)
     for seg in segments:
         if not seg.trainable:
@@ -369,6 +372,24 @@ def tool_messages(
         }
         messages.append({"role": "assistant", "content": think, "tool_calls": [call]})
     return messages
+
+
+def _tool_system(message: dict[str, Any], tag_form: str, tool_form: str) -> dict[str, Any]:
+    """A system message that teaches the `<zoom>` tag (how traces are prepared) says instead to
+    call the tool: the targets are tool calls, and an instruction they contradict would teach the
+    model to ignore its instructions. Other messages are returned as they are."""
+    if message.get("role") != "system":
+        return message
+    content = message.get("content")
+    if content == tag_form:
+        return {**message, "content": tool_form}
+    if isinstance(content, list):
+        parts = [
+            {**p, "text": tool_form} if p.get("type") == "text" and p.get("text") == tag_form else p
+            for p in content
+        ]
+        return {**message, "content": parts}
+    return message
 
 
 # --- preflight ---------------------------------------------------------------------------------

@@ -319,6 +319,28 @@ def test_trace_turns_become_tool_messages_that_render_as_a_rollout(processor, ph
     assert text.count("<|image_pad|>") == 2  # the photo and the crop
 
 
+@pytest.mark.parametrize("as_parts", [False, True])
+def test_the_traces_zoom_tag_system_prompt_becomes_the_tool_call_prompt(as_parts):
+    """Traces are prepared with the `<zoom>`-tag system prompt; trained as tool calls, the prompt
+    must say to call the tool, as the RL data made with --tool-call does."""
+    from seekworld.zoom.protocol import system_prompt
+
+    tag, tool = system_prompt(ZOOM), system_prompt(ZOOM, tool_call=True)
+    content = [{"type": "text", "text": tag}] if as_parts else tag
+    prompt = [
+        {"role": "system", "content": content},
+        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": tag}]},  # not a system one
+    ]
+    turns = [zoom_turn("A sign; zoom in.", (0.1, 0.1, 0.5, 0.5)), ANSWER]
+    messages = tool_messages(prompt, turns, ZOOM)
+    system = messages[0]["content"]
+    assert (system[0]["text"] if as_parts else system) == tool
+    assert messages[1]["content"][1]["text"] == tag
+    assert prompt[0]["content"] == content  # the caller's messages are not changed
+    other = [{"role": "system", "content": "Be brief."}]
+    assert tool_messages(other, turns, ZOOM)[0]["content"] == "Be brief."
+
+
 def test_a_trace_with_a_refused_zoom_is_not_converted():
     from seekworld.zoom.protocol import TranscriptError
 
@@ -394,6 +416,8 @@ def test_sft_in_tool_call_form_cuts_the_transcript_where_trl_does(tiny_qwen, tmp
             blocks.append((labels[start] != IGNORE_INDEX, ids[start:i]))
             start = i
     tok = processor.tokenizer
+    prompt = tok.decode(blocks[0][1])
+    assert "call the zoom tool" in prompt and "<zoom>[x1" not in prompt  # the tool-call instruction
     trained = [tok.decode(b) for t, b in blocks if t]
     call = '<tool_call>\n{"name": "zoom", "arguments": {"box": %s}}\n</tool_call><|im_end|>'
     assert trained == [  # the trace of helpers.zoom.trace_obj, in the tool-call form
