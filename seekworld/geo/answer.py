@@ -66,23 +66,27 @@ def extract_answer(response: str) -> str:
     Two scans (think closes, then answer tags after the reasoning): linear in the response.
     """
     start = -1
-    for close in _THINK_CLOSE.finditer(response):
-        start = close.end()  # the last one wins
+    for think_close in _THINK_CLOSE.finditer(response):
+        start = think_close.end()  # the last one wins
     if start < 0:
         # unclosed reasoning holds everything after it; without think tags all is read
         start = len(response) if _THINK_OPEN.search(response) else 0
-    opens: list[re.Match[str]] = []
-    closes: list[re.Match[str]] = []
+    # Constant memory however many tags follow: the first opening tag, how many there are, and
+    # the first closing tag after it.
+    n_opens, open_end, close = 0, -1, None
     for tag in _ANSWER_TAG.finditer(response, start):
-        (closes if tag[1] else opens).append(tag)
-    if not opens:
+        if not tag[1]:
+            n_opens += 1
+            if n_opens == 1:
+                open_end = tag.end()
+        elif close is None and n_opens and tag.start() >= open_end:
+            close = tag.start()
+    if not n_opens:
         if _ANSWER_OPEN.search(response):
             raise AnswerError("the only <answer> is inside <think>; the answer must follow </think>")
         raise AnswerError("no <answer>...</answer> block")
-    if len(opens) > 1:
-        raise AnswerError(f"{len(opens)} <answer> blocks after </think>; exactly one is scored")
-    open_end = opens[0].end()
-    close = next((c.start() for c in closes if c.start() >= open_end), None)
+    if n_opens > 1:
+        raise AnswerError(f"{n_opens} <answer> blocks after </think>; exactly one is scored")
     if close is None:
         raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
     if close - open_end > MAX_ANSWER_CHARS:

@@ -233,7 +233,7 @@ def score_response(
     values: dict[str, float] = {}
     logs: dict[str, float] = {}
     checked: accuracy.AccuracyResult | None = None
-    total = 0.0
+    weighted: list[float] = []
     options = config.options
     for name, weight, fn in config.plan:
         if fn is None:
@@ -246,7 +246,8 @@ def score_response(
             if result.detail is not None:
                 checked = result.detail
         values[name] = value
-        total += weight * value
+        weighted.append(weight * value)
+    total = sum(weighted)  # as before: sum() is compensated on Python >= 3.12
     if checked is None:
         return SampleScore(total, values, {**values, **logs}, gold)
     return SampleScore(

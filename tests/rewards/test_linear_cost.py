@@ -162,6 +162,32 @@ def test_format_and_think_memory_is_bounded_on_many_tags(tag):
     assert peak < 4 << 20, peak
 
 
+@pytest.mark.parametrize("tags", ["<answer>", "</answer>", "</think>"])
+def test_answer_block_memory_is_bounded_on_many_tags(tags):
+    import tracemalloc
+
+    from seekworld.geo.answer import AnswerError, extract_answer
+
+    text = "<think>x</think><answer>Spain, Murcia</answer>" + tags * (1 << 17)  # 1 MB of tags
+    tracemalloc.start()
+    try:
+        try:
+            found = extract_answer(text)
+        except AnswerError as exc:
+            found = str(exc)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    if tags == "<answer>":
+        assert found.startswith(f"{(1 << 17) + 1} <answer> blocks")  # all counted, none kept
+    elif tags == "</answer>":
+        assert found == "Spain, Murcia"
+    else:  # the last </think> ends the reasoning: the answer before it is inside it
+        assert found.startswith("the only <answer> is inside <think>")
+    # a match object kept per tag was ~115 MB here
+    assert peak < 4 << 20, peak
+
+
 def test_length_count_matches_unicode_categories():
     import string
     import unicodedata
