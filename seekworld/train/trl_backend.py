@@ -309,6 +309,8 @@ def check_zoom(config: TrainConfig, zoom: Any) -> CheckResult:
     from seekworld.train.preflight import _gold_answer, first_rows
 
     rows = first_rows(config, 4)
+    if not rows:  # as the reward probe of a run without zoom
+        return CheckResult("zoom", False, "no row with a usable label to probe the zoom reward")
     probes = [(r[config["data.label_key"]], _gold_answer(r[config["data.label_key"]])) for r in rows]
     image = None
     for row in rows:

@@ -199,3 +199,14 @@ def test_dry_run_warns_when_the_prompt_teaches_the_zoom_tag(tiny_qwen, tmp_path,
     assert main(["train", "--config", str(config), "--dry-run"]) == 0  # a warning, not a failure
     out = capsys.readouterr().out
     assert "[warn] zoom" in out and "seekworld traces prompt-template --tool-call" in out
+
+
+def test_dry_run_fails_when_no_row_has_a_usable_label(tiny_qwen, tmp_path, capsys):
+    # as the reward probe of a run without zoom: nothing to probe the zoom reward with is a failure
+    data = _data(tmp_path)
+    rows = [{**json.loads(line), "label": ""} for line in data.read_text().splitlines()]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = _config(tmp_path, tiny_qwen.path, data)
+    assert main(["train", "--config", str(config), "--dry-run"]) == 1
+    fail = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[FAIL] zoom"))
+    assert "no row with a usable label" in fail
