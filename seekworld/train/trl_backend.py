@@ -281,21 +281,23 @@ def _probe_reward(config: TrainConfig, funcs: list[Any], weights: list[float]) -
 
 def _zoom_processor(config: TrainConfig, tmp: str) -> tuple[Any, str]:
     """The run's processor for the zoom checks, and where it came from. No download: a hub id not
-    in the local cache (and `tiny-random`) is checked on the tiny Qwen2.5-VL tokenizer instead."""
+    in the local cache (and `tiny-random`) is checked on the tiny Qwen2.5-VL tokenizer instead; a
+    local folder that does not load raises (the zoom check fails, as the run would)."""
     from transformers import AutoProcessor
 
     from seekworld.train.tiny_qwen import build_tiny_qwen
 
     path = config["model.path"]
+    why = ""
     if path != TINY_MODEL:
         try:
             return _cap_pixels(AutoProcessor.from_pretrained(path, local_files_only=True), config), path
         except (OSError, ValueError):
-            pass
+            if Path(path).is_dir():
+                raise  # a model folder that does not load would fail the run too: the check fails
+            why = f" ({path} is not available locally)"
     tiny = build_tiny_qwen(Path(tmp) / "tiny", max_pixels=TINY_MAX_PIXELS, with_model=False).processor
-    where = "the tiny Qwen2.5-VL tokenizer" + (
-        "" if path == TINY_MODEL else f" ({path} is not available locally)"
-    )
+    where = "the tiny Qwen2.5-VL tokenizer" + why
     return _cap_pixels(tiny, config), where
 
 

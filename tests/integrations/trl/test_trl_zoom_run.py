@@ -210,3 +210,13 @@ def test_dry_run_fails_when_no_row_has_a_usable_label(tiny_qwen, tmp_path, capsy
     assert main(["train", "--config", str(config), "--dry-run"]) == 1
     fail = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[FAIL] zoom"))
     assert "no row with a usable label" in fail
+
+
+def test_dry_run_fails_when_the_model_folder_does_not_load(tiny_qwen, tmp_path, capsys):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    config = _config(tmp_path, broken, _data(tmp_path))
+    assert main(["train", "--config", str(config), "--dry-run"]) == 1
+    fail = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[FAIL] zoom"))
+    assert "zoom tool check failed" in fail
