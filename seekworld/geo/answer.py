@@ -243,20 +243,22 @@ def _country_of(text: str, gaz: Gazetteer) -> str | None:
     return _HEDGE if ids - {None} else None
 
 
-_NOWHERE: frozenset[str] = frozenset()
+# Tuples of IDs, not sets: a tuple of strings is dropped from the garbage collector's tracking, so
+# a full cache of them costs the collector nothing (frozensets stay tracked).
+_NOWHERE: tuple[str, ...] = ()
 
 
 @byte_bounded_cache(max_bytes=16 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda _: 320)
-def _places_in(text: str, country_id: str, gaz: Gazetteer) -> frozenset[str] | str:
-    """Place IDs a part names within a country: {} unknown, {id}, or _HEDGE."""
+def _places_in(text: str, country_id: str, gaz: Gazetteer) -> tuple[str, ...] | str:
+    """Place IDs a part names within a country: () unknown, (id,), or _HEDGE."""
     found = gaz.locate(country_id, text)
     if found is not None:
-        return frozenset((found,))
+        return (found,)
     pieces = _alternatives(text)
     if pieces is not None:
         ids = {gaz.locate(country_id, p) for p in pieces}
         # "Guangdong/广东" names one place; anything else offers a second answer.
-        return frozenset(ids) if len(pieces) > 1 and len(ids) == 1 and None not in ids else _HEDGE
+        return tuple(ids) if len(pieces) > 1 and len(ids) == 1 and None not in ids else _HEDGE
     pieces = [p.strip(_WRAPPERS) for p in _CONJUNCTIONS.split(text) if p and p.strip(_WRAPPERS)]
     if len(pieces) > 1:
         ids = {gaz.locate(country_id, p) for p in pieces} - {None}
@@ -306,12 +308,12 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
         if found == _HEDGE:
             reading.hedge = f"{part!r} offers several places"
             return reading
-        if found == {country}:
+        if found == (country,):
             # "中国 (China), 广东" or "Singapore, Singapore": the country named again.
             names_country_again = True
             continue
         if found:
-            reading.places |= found
+            reading.places.update(found)
             reading.texts.append(part)
             continue
         other = gaz.resolve_country(part)
