@@ -16,12 +16,13 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
 from seekworld.geo.cache import byte_bounded_cache
 
-__all__ = ["key", "normalize", "strip_type_words"]
+__all__ = ["bmp_class", "key", "normalize", "strip_type_words"]
 
 # Letters with no Unicode decomposition that speakers still write without the mark.
 _LETTER_FOLDS = str.maketrans(
@@ -88,23 +89,30 @@ def _strip_marks_slow(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-def _bmp_class(test) -> re.Pattern[str]:
-    """A regex matching runs of Basic Multilingual Plane characters for which `test` holds (`re`
-    checks such a class with a bitmap; classes reaching past U+FFFF are checked range by range)."""
+def bmp_class(
+    test: Callable[[str], bool], runs: bool = True, start: int = 0, astral: bool = False
+) -> re.Pattern[str]:
+    """A regex matching characters of the Basic Multilingual Plane (from `start`) for which `test`
+    holds: runs of them, or one at a time (`runs=False`, which lets `re` skip through text between
+    matches with the class's bitmap). `re` checks such a class with a bitmap; classes reaching past
+    U+FFFF are checked range by range, so `astral=True` only adds every character past U+FFFF as
+    one range, for the caller to sort out."""
     ranges: list[list[int]] = []
-    for cp in range(0x10000):
+    for cp in range(start, 0x10000):
         if test(chr(cp)):
             if ranges and ranges[-1][1] == cp - 1:
                 ranges[-1][1] = cp
             else:
                 ranges.append([cp, cp])
     body = "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in ranges)
-    return re.compile(f"[{body}]+")
+    if astral:
+        body += "\\U00010000-\\U0010ffff"
+    return re.compile(f"[{body}]" + ("+" if runs else ""))
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    return _bmp_class(unicodedata.combining), _bmp_class(_is_separator)
+    return bmp_class(unicodedata.combining), bmp_class(_is_separator)
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")

@@ -11,6 +11,7 @@ import string
 import unicodedata
 from functools import lru_cache
 
+from seekworld.geo.normalize import bmp_class
 from seekworld.rewards.format import think_content
 
 __all__ = ["compute_score", "count_reasoning_chars"]
@@ -31,15 +32,10 @@ def _uncounted(ch: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _non_ascii_uncounted() -> re.Pattern[str]:
-    ranges: list[list[int]] = []
-    for cp in range(0x80, 0x10000):
-        if not 0xD800 <= cp <= 0xDFFF and _uncounted(chr(cp)):
-            if ranges and ranges[-1][1] == cp - 1:
-                ranges[-1][1] = cp
-            else:
-                ranges.append([cp, cp])
-    body = "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in ranges)
-    return re.compile(f"[{body}\\U00010000-\\U0010ffff]")
+    def test(ch: str) -> bool:
+        return not "\ud800" <= ch <= "\udfff" and _uncounted(ch)
+
+    return bmp_class(test, runs=False, start=0x80, astral=True)
 
 
 _SLICE = 1 << 16  # characters per `findall`
