@@ -20,7 +20,7 @@ from typing import Any
 
 from seekworld.registry import Registry
 
-__all__ = ["QWEN", "TEMPLATES", "ChatTemplate", "resolve_template", "strip_end_tokens"]
+__all__ = ["QWEN", "TEMPLATES", "ChatTemplate", "content_end", "resolve_template", "strip_end_tokens"]
 
 
 @dataclass(frozen=True)
@@ -114,18 +114,24 @@ def resolve_template(
 
 
 def strip_end_tokens(text: str, end_tokens: Sequence[str]) -> str:
-    """`text` without trailing end-of-turn tokens and whitespace (stripped repeatedly).
+    """`text` without trailing end-of-turn tokens and whitespace (stripped repeatedly)."""
+    end = content_end(text, end_tokens)
+    return text if end == len(text) else text[:end]
 
-    One pass from the end, slicing once: 100k repeated tokens stay linear, not quadratic."""
-    tokens = [t for t in end_tokens if t]
-    end = len(text.rstrip())
+
+def content_end(text: str, end_tokens: Sequence[str], start: int = 0) -> int:
+    """Where `text[start:]` ends once trailing end-of-turn tokens and whitespace are stripped.
+
+    One pass from the end without slicing: 100k repeated tokens stay linear, not quadratic, and a
+    caller cuts its text once."""
+    end = max(start, len(text.rstrip())) if text[-1:].isspace() else len(text)
     changed = True
-    while changed and tokens:
+    while changed:
         changed = False
-        for token in tokens:
-            if text.endswith(token, 0, end):
+        for token in end_tokens:
+            if token and text.endswith(token, start, end):
                 end -= len(token)
-                while end and text[end - 1].isspace():
+                while end > start and text[end - 1].isspace():
                     end -= 1
                 changed = True
-    return text[:end]
+    return end

@@ -63,10 +63,12 @@ def extract_answer(response: str) -> str:
 
     The reasoning ends at the last `</think>`; `<answer>` blocks inside it never count. A `<think>`
     that is never closed holds everything after it. Without think tags the whole response is read.
-    Two scans (think closes, then answer tags after the reasoning): linear in the response.
+    Linear in the response: a search for the last `</think>`, then a scan of what follows it.
     """
-    start = -1
-    for think_close in _THINK_CLOSE.finditer(response):
+    # The last exact `</think>` (a C-level search from the end), then any other spelling after it.
+    at = response.rfind("</think>")
+    start = at + 8 if at >= 0 else -1
+    for think_close in _THINK_CLOSE.finditer(response, max(start, 0)):
         start = think_close.end()  # the last one wins
     if start < 0:
         # unclosed reasoning holds everything after it; without think tags all is read
