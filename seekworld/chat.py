@@ -125,13 +125,14 @@ def content_end(text: str, end_tokens: Sequence[str], start: int = 0) -> int:
     One pass from the end without slicing: 100k repeated tokens stay linear, not quadratic, and a
     caller cuts its text once."""
     end = max(start, len(text.rstrip())) if text[-1:].isspace() else len(text)
-    changed = True
-    while changed:
-        changed = False
+    # A tuple of non-empty tokens ("" would end every text) lets one call test them all.
+    if end_tokens.__class__ is not tuple or "" in end_tokens:
+        end_tokens = tuple(t for t in end_tokens if t)
+    while end_tokens and text.endswith(end_tokens, start, end):  # type: ignore[arg-type]
         for token in end_tokens:
-            if token and text.endswith(token, start, end):
+            if text.endswith(token, start, end):
                 end -= len(token)
-                while end > start and text[end - 1].isspace():
-                    end -= 1
-                changed = True
+                break
+        while end > start and text[end - 1].isspace():
+            end -= 1
     return end

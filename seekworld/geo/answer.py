@@ -56,6 +56,7 @@ _THINK_CLOSE = re.compile(r"</(?i:think)\s*>")
 _THINK_OPEN = re.compile(r"<(?i:think)\s*>")
 _ANSWER_TAG = re.compile(r"<(/?)(?i:answer)\s*>")
 _ANSWER_OPEN = re.compile(r"<(?i:answer)\s*>")
+_ONE_BLOCK = re.compile(r"[^<]*<answer>([^<]*)</answer>[^<]*")
 
 
 def extract_answer(response: str) -> str:
@@ -73,6 +74,19 @@ def extract_answer(response: str) -> str:
     if start < 0:
         # unclosed reasoning holds everything after it; without think tags all is read
         start = len(response) if _THINK_OPEN.search(response) else 0
+    # The usual shape: the only "<" after the reasoning are one `<answer>` and one `</answer>`.
+    block = _ONE_BLOCK.fullmatch(response, start)
+    if block is not None:
+        open_end, close = block.span(1)
+    else:
+        open_end, close = _find_block(response, start)
+    if close - open_end > MAX_ANSWER_CHARS:
+        raise AnswerTooLong(f"{TOO_LONG}: {close - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
+    return response[open_end:close]
+
+
+def _find_block(response: str, start: int) -> tuple[int, int]:
+    """Where the content of the one answer block after `start` begins and ends. Raises AnswerError."""
     # Constant memory however many tags follow: the first opening tag, how many there are, and
     # the first closing tag after it.
     n_opens, open_end, close = 0, -1, None
@@ -91,9 +105,7 @@ def extract_answer(response: str) -> str:
         raise AnswerError(f"{n_opens} <answer> blocks after </think>; exactly one is scored")
     if close is None:
         raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
-    if close - open_end > MAX_ANSWER_CHARS:
-        raise AnswerTooLong(f"{TOO_LONG}: {close - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
-    return response[open_end:close]
+    return open_end, close
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,11 @@ def count_reasoning_chars(text: str) -> int:
     findall = _non_ascii_uncounted().findall
     # By slices: each match is a string in a list, so a whole long run of "，" at once would hold
     # ~85 bytes per character; a slice bounds that to a few MB.
-    for start in range(0, len(text), _SLICE):
-        count -= len(findall(text, start, start + _SLICE))
+    if len(text) <= _SLICE:
+        count -= len(findall(text))
+    else:
+        for start in range(0, len(text), _SLICE):
+            count -= len(findall(text, start, start + _SLICE))
     if _may_hold_astral(text):
         for start in range(0, len(text), _SLICE):
             count -= sum(1 for ch in _ASTRAL.findall(text, start, start + _SLICE) if _uncounted(ch))
