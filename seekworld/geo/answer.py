@@ -70,8 +70,10 @@ def extract_answer(response: str) -> str:
     # The last exact `</think>` (a C-level search from the end), then any other spelling after it.
     at = response.rfind("</think>")
     start = at + 8 if at >= 0 else -1
-    for think_close in _THINK_CLOSE.finditer(response, max(start, 0)):
-        start = think_close.end()  # the last one wins
+    other = _THINK_CLOSE.search(response, max(start, 0))
+    while other is not None:  # the last one wins
+        start = other.end()
+        other = _THINK_CLOSE.search(response, start)
     if start < 0:
         # unclosed reasoning holds everything after it; without think tags all is read
         start = len(response) if _THINK_OPEN.search(response) else 0

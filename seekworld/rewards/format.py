@@ -13,10 +13,6 @@ _FORMAT_TAGS = re.compile("(" + "|".join(map(re.escape, _TAGS)) + ")")
 _THINK_TAGS = re.compile("(</?think>)")
 
 
-def _blank(text: str) -> bool:
-    return not text or text.isspace()  # `isspace` is the `\s` of `re`, without a regex call
-
-
 def compute_score(response: str) -> float:
     """1.0 when the response is exactly one non-empty think block followed by one non-empty
     answer block (whitespace around them allowed), else 0.0."""
@@ -27,9 +23,11 @@ def compute_score(response: str) -> float:
     if len(pieces) != 9 or pieces[1::2] != _TAGS:
         return 0.0
     before, _, reasoning, _, between, _, answer, _, after = pieces
-    if _blank(before) and _blank(between) and _blank(after):
-        return 0.0 if _blank(reasoning) or _blank(answer) else 1.0
-    return 0.0
+    # Blank: empty or whitespace (`isspace` is the `\s` of `re`, without a regex call).
+    for outside in (before, between, after):
+        if outside and not outside.isspace():
+            return 0.0
+    return 1.0 if reasoning and answer and not reasoning.isspace() and not answer.isspace() else 0.0
 
 
 def think_content(response: str) -> str | None:
