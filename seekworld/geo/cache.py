@@ -56,11 +56,12 @@ def byte_bounded_cache(
         # OrderedDict: evicting the oldest is O(1); `next(iter(dict))` after many deletions from the
         # front walks the holes they leave, so a full cache made every insert slower.
         store: OrderedDict[tuple, tuple[T, int]] = OrderedDict()  # args -> (value, its cost)
-        get = store.get
+        get, setdefault, popitem = store.get, store.setdefault, store.popitem
         lock = threading.Lock()
-        state = {"bytes": 0, "misses": 0}
+        total = misses = 0
 
         def wrapper(*args: Any) -> T:
+            nonlocal total, misses
             # A hit is one lookup; a miss raises nothing (exceptions cost more than the lookup).
             try:
                 hit = get(args)
@@ -78,23 +79,23 @@ def byte_bounded_cache(
                 if _key_chars(args) > max_key_chars:
                     return value
                 cost = _ENTRY_OVERHEAD + size_of(first) + value_size(value)
+            entry = (value, cost)
             with lock:
-                state["misses"] += 1
-                if args not in store:
-                    store[args] = (value, cost)
-                    total = state["bytes"] + cost
+                misses += 1
+                if setdefault(args, entry) is entry:  # not stored meanwhile by another thread
+                    total += cost
                     while total > max_bytes and store:
-                        total -= store.popitem(last=False)[1][1]
-                    state["bytes"] = total
+                        total -= popitem(last=False)[1][1]
             return value
 
         def cache_clear() -> None:
+            nonlocal total, misses
             with lock:
                 store.clear()
-                state.update(bytes=0, misses=0)
+                total = misses = 0
 
         def cache_info() -> dict[str, int]:
-            return {"entries": len(store), "max_bytes": max_bytes, **state}
+            return {"entries": len(store), "max_bytes": max_bytes, "bytes": total, "misses": misses}
 
         wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
         wrapper.cache_info = cache_info  # type: ignore[attr-defined]
