@@ -100,10 +100,12 @@ WORLD_COUNTRIES_FETCH = (  # run from the repository root
 
 # Name tiers: lower wins when two targets share a key. HAND: aliases.toml; PRIMARY: ISO names,
 # English babel/CLDR names, GeoNames main names; MAJOR: babel/CLDR in the other major languages
-# (many call DC "Washington"; the state's own name wins); SECONDARY: catalog translations, other
-# locales, GeoNames aliases; SUPPLEMENT: world-countries (added last: it adds keys and never takes
-# one a source above gives, so existing answers keep their meaning); WEAK: countrynames synonyms;
-# PAREN: a parenthesis alone ("Virgin Islands (US)" -> "US").
+# (many call DC "Washington"; the state's own name wins), world-countries' native names (a country's
+# name in its own language outranks catalog translations: "Slovenská republika" is Slovakia, not
+# Gambia as pycountry's Slovak catalog says); SECONDARY: catalog translations, other locales,
+# GeoNames aliases; SUPPLEMENT: world-countries' other names (added last: they add keys and never
+# take one a source above gives); WEAK: countrynames synonyms; PAREN: a parenthesis alone
+# ("Virgin Islands (US)" -> "US").
 HAND, PRIMARY, MAJOR, SECONDARY, SUPPLEMENT, WEAK, PAREN = 0, 1, 2, 3, 4, 5, 6
 
 # Languages kept in the display "names" of countries and regions (keys use every language).
@@ -301,7 +303,7 @@ def country_word_forms(names: Iterable[Name]) -> list[Name]:
 
 
 def drop_generic_words(names: list[Name], stats: Counter) -> list[Name]:
-    """Drop one-word SUPPLEMENT names that are a word of other countries' names too: a word that
+    """Drop one-word world-countries names that are a word of other countries' names too: a word that
     three countries' names share is a word for a kind of state or place ("Republic", "Islands"),
     not a name. world-countries gives Iraq's Sorani common name as "کۆماری" ("Republic of")."""
     countries_of: dict[str, set[str]] = defaultdict(set)
@@ -311,11 +313,37 @@ def drop_generic_words(names: list[Name], stats: Counter) -> list[Name]:
     kept = []
     for n in names:
         words = normalize(n.text).split()
-        if n.tier == SUPPLEMENT and len(words) == 1 and len(countries_of[words[0]] - {n.target}) >= 2:
+        if gain_kind(n.source) and len(words) == 1 and len(countries_of[words[0]] - {n.target}) >= 2:
             stats["world-countries names dropped (a word of 3+ countries' names)"] += 1
             continue
         kept.append(n)
     return kept
+
+
+def shared_part_keys(names: list[Name], forced: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Keys that only world-countries' names (and their country-word forms) give one country of a
+    pair that aliases.toml names together ("Korea": KP, KR; "Congo"; "Virgin Islands"), and that are
+    part of a key of the other: the pair's shared name in another language (Turkish "Virjin Adaları"
+    is in "Amerika Birleşik Devletleri Virjin Adaları", German "Jungferninseln" in "Amerikanische
+    Jungferninseln"), so it names either. Keys the other sources give stay as they are."""
+    pairs = {tuple(sorted(ids)) for ids in forced.values() if len(ids) == 2}
+    before: dict[str, set[str]] = defaultdict(set)
+    every: dict[str, set[str]] = defaultdict(set)
+    for n in names:
+        every[n.target].add(exact_key(n.text))
+        if gain_kind(n.source) is None:
+            before[n.target].add(exact_key(n.text))
+    out: dict[str, list[str]] = {}
+    for pair in sorted(pairs):
+        for x, y in (pair, pair[::-1]):
+            for n in names:
+                k = exact_key(n.text)
+                new = gain_kind(n.source) is not None and k not in before[x]
+                if n.target != x or not new or not key_allowed(k, n.tier):
+                    continue
+                if any(k != other and k in other for other in every[y]):
+                    out[k] = list(pair)
+    return out
 
 
 GAIN_KINDS = (*WORLD_COUNTRIES_GROUPS, "country word")
@@ -333,11 +361,12 @@ def gain_kind(source: str) -> str | None:
 
 def country_key_gains(
     names: list[Name], keys: dict[str, str], ambiguous: dict[str, list[str]], forced: dict[str, list[str]]
-) -> tuple[dict[str, Counter], Counter]:
+) -> tuple[dict[str, Counter], Counter, list[str]]:
     """What world-countries' names and the country words change in the country keys, found by
     building the keys again without them: per country, the keys gained, by the best kind of new name
-    behind each (GAIN_KINDS order); overall, keys that changed country, became ambiguous or were
-    lost, and new keys dropped as ambiguous."""
+    behind each (GAIN_KINDS order); overall, keys that changed country, became ambiguous, were lost
+    or now resolve, and new keys dropped as ambiguous; and a line for each key that existed before
+    and changed ("guyane: GY -> GF")."""
     base_keys, base_amb = build_keys([n for n in names if gain_kind(n.source) is None], forced)
     best: dict[str, int] = {}
     for n in names:
@@ -353,12 +382,16 @@ def country_key_gains(
             "keys that changed country": sum(1 for k, cc in base_keys.items() if keys.get(k, cc) != cc),
             "keys that became ambiguous": sum(1 for k in base_keys if k in ambiguous),
             "keys lost": sum(1 for k in base_keys if k not in keys and k not in ambiguous),
+            "ambiguous keys that now resolve": sum(1 for k in base_amb if k in keys),
             "new keys dropped as ambiguous": sum(
                 1 for k in ambiguous if k not in base_keys and k not in base_amb
             ),
         }
     )
-    return dict(gains), changes
+    show = lambda k: keys.get(k) or "/".join(ambiguous.get(k, ["(none)"]))  # noqa: E731
+    details = [f"{k}: {cc} -> {show(k)}" for k, cc in sorted(base_keys.items()) if keys.get(k) != cc]
+    details += [f"{k}: {'/'.join(ids)} -> {keys[k]}" for k, ids in sorted(base_amb.items()) if k in keys]
+    return dict(gains), changes, details
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -579,25 +612,39 @@ def read_cldr(folder: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def read_world_countries(tarball: Path) -> dict[str, dict[str, list[str]]]:
+def read_world_countries(
+    tarball: Path, errors: dict[str, list[str]] | None = None
+) -> dict[str, dict[str, list[str]]]:
     """ISO alpha-2 -> {"native": [...], "translation": [...], "english": [...]} from the package's
     countries.json: `name.native.<lang>.{official,common}` (the country's own languages: "ประเทศไทย",
     "Bundesrepublik Deutschland"), `translations.<lang>.{official,common}` (23 other languages:
-    "日本国", "République arabe d'Égypte") and `name.{official,common}`. Sorted, deduplicated."""
+    "日本国", "République arabe d'Égypte") and `name.{official,common}`. Sorted, deduplicated.
+    `errors` (aliases.toml) lists per country the languages whose names are another country's; they
+    are left out, and each must still be there (a new version may have fixed it)."""
     with tarfile.open(tarball, "r:gz") as tar:
         member = tar.extractfile("package/countries.json")
         if member is None:
             raise SystemExit(f"{tarball}: no package/countries.json")
         rows = json.loads(member.read().decode("utf-8"))
+    errors = errors or {}
     out: dict[str, dict[str, list[str]]] = {}
     for row in rows:
-        name = row["name"]
+        cc, name = row["cca2"], row["name"]
+        by_lang = {**row.get("translations", {}), **name.get("native", {})}
+        for lang in errors.get(cc, ()):
+            if lang not in by_lang:
+                raise SystemExit(f"aliases.toml world_countries_errors: {cc} has no {lang!r} names")
+        wrong = set(errors.get(cc, ()))
+
+        def names_in(langs: dict[str, dict[str, str]], wrong: set[str] = wrong) -> list[str]:
+            return [text for lang, pair in langs.items() if lang not in wrong for text in pair.values()]
+
         forms = {
-            "native": [v for by_lang in name.get("native", {}).values() for v in by_lang.values()],
-            "translation": [v for by_lang in row.get("translations", {}).values() for v in by_lang.values()],
+            "native": names_in(name.get("native", {})),
+            "translation": names_in(row.get("translations", {})),
             "english": [name.get("official", ""), name.get("common", "")],
         }
-        out[row["cca2"]] = {g: sorted({t.strip() for t in forms[g] if t and t.strip()}) for g in forms}
+        out[cc] = {g: sorted({t.strip() for t in forms[g] if t and t.strip()}) for g in forms}
     return out
 
 
@@ -731,7 +778,8 @@ def build(
             kept = [n for n in synonyms if exact_key(n.text) not in cities]
             stats["countrynames synonyms dropped (a city or region there)"] += len(synonyms) - len(kept)
             cnames += kept
-    for cc, groups in sorted(read_world_countries(world_countries).items()):
+    wc_errors = aliases.get("world_countries_errors", {})
+    for cc, groups in sorted(read_world_countries(world_countries, wc_errors).items()):
         if cc not in known:
             stats["world-countries entries not in the table (code unknown)"] += 1
             continue
@@ -740,7 +788,8 @@ def build(
             # read as one name; and ISO's "Name, Kind" inversion (see variants) would misread it.
             texts = [t for t in groups[group] if "," not in t]
             stats["world-countries names left out (a comma)"] += len(groups[group]) - len(texts)
-            add_names(cnames, cc, texts, SUPPLEMENT, f"{WORLD_COUNTRIES}-{group}")
+            tier = MAJOR if group == "native" else SUPPLEMENT
+            add_names(cnames, cc, texts, tier, f"{WORLD_COUNTRIES}-{group}")
     for group in aliases["countries"].values():
         for cc, texts in group.items():
             if cc not in known:
@@ -748,15 +797,20 @@ def build(
             add_names(cnames, cc, texts, HAND, "aliases")
     cnames = drop_generic_words(cnames, stats)
     cnames += country_word_forms(cnames)
-    forced = {exact_key(name): ids for name, ids in aliases["ambiguous_countries"].items()}
+    hand_forced = {exact_key(name): ids for name, ids in aliases["ambiguous_countries"].items()}
+    shared = shared_part_keys(cnames, hand_forced)
+    stats["country keys made ambiguous (the shared part of a hand-listed pair's names)"] = len(shared)
+    forced = {**shared, **hand_forced}
     if explain_keys:
         explain(cnames, explain_keys, "country")
     cnames = drop_contradicted(cnames, "country", stats, stripped=False)
     country_keys, ambiguous_country_keys = build_keys(cnames, forced, stats=stats, scope="country")
     stats["country keys dropped as ambiguous"] = len(ambiguous_country_keys)
-    gains, changes = country_key_gains(cnames, country_keys, ambiguous_country_keys, forced)
+    gains, changes, details = country_key_gains(cnames, country_keys, ambiguous_country_keys, hand_forced)
     for what, count in changes.items():
         stats[f"country {what} (world-countries, country words)"] = count
+    for line in details:
+        print(f"  country key changed by world-countries or the country words: {line}")
 
     countries: dict[str, dict] = {}
     for cc in country_ids:
