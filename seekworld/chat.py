@@ -20,7 +20,7 @@ from typing import Any
 
 from seekworld.registry import Registry
 
-__all__ = ["QWEN", "TEMPLATES", "ChatTemplate", "resolve_template", "strip_end_tokens"]
+__all__ = ["QWEN", "TEMPLATES", "ChatTemplate", "content_end", "resolve_template", "strip_end_tokens"]
 
 
 @dataclass(frozen=True)
@@ -114,18 +114,25 @@ def resolve_template(
 
 
 def strip_end_tokens(text: str, end_tokens: Sequence[str]) -> str:
-    """`text` without trailing end-of-turn tokens and whitespace (stripped repeatedly).
+    """`text` without trailing end-of-turn tokens and whitespace (stripped repeatedly)."""
+    end = content_end(text, end_tokens)
+    return text if end == len(text) else text[:end]
 
-    One pass from the end, slicing once: 100k repeated tokens stay linear, not quadratic."""
-    tokens = [t for t in end_tokens if t]
-    end = len(text.rstrip())
-    changed = True
-    while changed and tokens:
-        changed = False
-        for token in tokens:
-            if text.endswith(token, 0, end):
+
+def content_end(text: str, end_tokens: Sequence[str], start: int = 0) -> int:
+    """Where `text[start:]` ends once trailing end-of-turn tokens and whitespace are stripped.
+
+    One pass from the end without slicing: 100k repeated tokens stay linear, not quadratic, and a
+    caller cuts its text once."""
+    end = max(start, len(text.rstrip())) if text[-1:].isspace() else len(text)
+    # A tuple of non-empty tokens ("" would end every text) lets one call test them all.
+    if end_tokens.__class__ is not tuple or "" in end_tokens:
+        end_tokens = tuple(t for t in end_tokens if t)
+    while end_tokens and text.endswith(end_tokens, start, end):  # type: ignore[arg-type]
+        for token in end_tokens:
+            if text.endswith(token, start, end):
                 end -= len(token)
-                while end and text[end - 1].isspace():
-                    end -= 1
-                changed = True
-    return text[:end]
+                break
+        while end > start and text[end - 1].isspace():
+            end -= 1
+    return end

@@ -20,6 +20,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
@@ -56,6 +57,7 @@ _THINK_CLOSE = re.compile(r"</(?i:think)\s*>")
 _THINK_OPEN = re.compile(r"<(?i:think)\s*>")
 _ANSWER_TAG = re.compile(r"<(/?)(?i:answer)\s*>")
 _ANSWER_OPEN = re.compile(r"<(?i:answer)\s*>")
+_ONE_BLOCK = re.compile(r"[^<]*<answer>([^<]*)</answer>[^<]*")
 
 
 def extract_answer(response: str) -> str:
@@ -63,14 +65,29 @@ def extract_answer(response: str) -> str:
 
     The reasoning ends at the last `</think>`; `<answer>` blocks inside it never count. A `<think>`
     that is never closed holds everything after it. Without think tags the whole response is read.
-    Two scans (think closes, then answer tags after the reasoning): linear in the response.
+    Linear in the response: a search for the last `</think>`, then a scan of what follows it.
     """
-    start = -1
-    for think_close in _THINK_CLOSE.finditer(response):
+    # The last exact `</think>` (a C-level search from the end), then any other spelling after it.
+    at = response.rfind("</think>")
+    start = at + 8 if at >= 0 else -1
+    for think_close in _THINK_CLOSE.finditer(response, max(start, 0)):
         start = think_close.end()  # the last one wins
     if start < 0:
         # unclosed reasoning holds everything after it; without think tags all is read
         start = len(response) if _THINK_OPEN.search(response) else 0
+    # The usual shape: the only "<" after the reasoning are one `<answer>` and one `</answer>`.
+    block = _ONE_BLOCK.fullmatch(response, start)
+    if block is not None:
+        open_end, close = block.span(1)
+    else:
+        open_end, close = _find_block(response, start)
+    if close - open_end > MAX_ANSWER_CHARS:
+        raise AnswerTooLong(f"{TOO_LONG}: {close - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
+    return response[open_end:close]
+
+
+def _find_block(response: str, start: int) -> tuple[int, int]:
+    """Where the content of the one answer block after `start` begins and ends. Raises AnswerError."""
     # Constant memory however many tags follow: the first opening tag, how many there are, and
     # the first closing tag after it.
     n_opens, open_end, close = 0, -1, None
@@ -89,9 +106,7 @@ def extract_answer(response: str) -> str:
         raise AnswerError(f"{n_opens} <answer> blocks after </think>; exactly one is scored")
     if close is None:
         raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
-    if close - open_end > MAX_ANSWER_CHARS:
-        raise AnswerTooLong(f"{TOO_LONG}: {close - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
-    return response[open_end:close]
+    return open_end, close
 
 
 @dataclass(frozen=True)
@@ -363,6 +378,7 @@ def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
                 found.add(gaz.territories.get(hit, hit))
 
     words = normalize(text).split()
+    prefixes = _key_prefixes(gaz)
     for i, word in enumerate(words):
         k = ""
         for nxt in words[i : i + _MAX_NAME_WORDS]:
@@ -370,10 +386,20 @@ def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
             if len(k) >= 4 or not k.isascii():
                 look(k)
         if not word.isascii() and _unspaced(word):
-            for a in range(len(word)):
+            for a in range(len(word) - 1):
+                if word[a : a + 2] not in prefixes:
+                    continue  # no name starts here: skip its windows
                 for b in range(a + 2, min(a + _MAX_NAME_CHARS, len(word)) + 1):
                     look(word[a:b])
     return found
+
+
+@lru_cache(maxsize=4)
+def _key_prefixes(gaz: Gazetteer) -> frozenset[str]:
+    """The first two characters of every key: a window of an unspaced word can only be a name if
+    its first two characters are such a prefix, and most windows of prose are not (~20k prefixes)."""
+    tables = (gaz.country_keys, *gaz.region_keys.values(), *gaz.region_keys_stripped.values())
+    return frozenset(k[:2] for table in tables for k in table if len(k) >= 2)
 
 
 def _other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> set[str]:

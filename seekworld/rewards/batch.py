@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,7 +33,7 @@ from seekworld.geo.answer import ParsedAnswer
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.rewards.format import think_content
 from seekworld.rewards.judge import Judge, JudgeItem, JudgeResult
-from seekworld.rewards.response import ChatTemplate, extract_response
+from seekworld.rewards.response import QWEN, ChatTemplate, extract_response
 from seekworld.rewards.variants import RewardConfig, SampleScore, score_response
 
 __all__ = [
@@ -121,10 +121,11 @@ def score_samples(
         raise BatchError("queries, prompts and labels must have the same length")
     _check_judge(config, judge)
 
-    def response(i: int) -> Callable[[], str]:
-        return lambda: extract_response(queries[i], prompts[i] if prompts is not None else None, template)
-
-    out = [_score_one(i, response(i), label, config, strict) for i, label in enumerate(labels)]
+    template = template or QWEN
+    out = []
+    for i, label in enumerate(labels):
+        prompt = prompts[i] if prompts is not None else None
+        out.append(_score_one(i, queries[i], prompt, label, config, strict, template))
     if config.needs_judge and judge is not None:
         out = _judge_samples(out, config, judge, deadline)
     return out
@@ -144,7 +145,7 @@ def score_responses(
         raise BatchError("responses and labels must have the same length")
     _check_judge(config, judge)
     out = [
-        _score_one(i, lambda r=response: r, label, config, strict)
+        _score_one(i, response, None, label, config, strict)
         for i, (response, label) in enumerate(zip(responses, labels, strict=True))
     ]
     if config.needs_judge and judge is not None:
@@ -158,11 +159,19 @@ def _check_judge(config: RewardConfig, judge: Judge | None) -> None:
 
 
 def _score_one(
-    i: int, get_response: Callable[[], str], label: Any, config: RewardConfig, strict: bool
+    i: int,
+    text: str,
+    prompt: str | None,
+    label: Any,
+    config: RewardConfig,
+    strict: bool,
+    template: ChatTemplate | None = None,
 ) -> ScoredSample:
+    """Score one sample: `text` is the query to cut the response out of with `template`, or the
+    response itself when there is no template."""
     response = ""
     try:
-        response = get_response()
+        response = text if template is None else extract_response(text, prompt, template)
         return ScoredSample(response, label, score_response(response, label, config))
     except Exception as exc:
         if strict:

@@ -14,9 +14,9 @@ function, used by the reward server, the reward file, the agent and eval.
 from __future__ import annotations
 
 # Templates live in seekworld.chat (one module owns them); re-exported for existing callers.
-from seekworld.chat import TEMPLATES, ChatTemplate, resolve_template, strip_end_tokens
+from seekworld.chat import QWEN, TEMPLATES, ChatTemplate, content_end, resolve_template
 
-__all__ = ["TEMPLATES", "ChatTemplate", "extract_response", "resolve_template"]
+__all__ = ["QWEN", "TEMPLATES", "ChatTemplate", "extract_response", "resolve_template"]
 
 
 def extract_response(query: str, prompt: str | None = None, template: ChatTemplate | None = None) -> str:
@@ -25,16 +25,13 @@ def extract_response(query: str, prompt: str | None = None, template: ChatTempla
     After the last assistant marker when there is one; otherwise after `prompt` when the query
     starts with it; otherwise the whole query. Trailing end-of-turn tokens and whitespace go.
     """
-    template = template or TEMPLATES.get("qwen")
+    template = template or QWEN
     cut = -1
     for marker in template.assistant_markers:
         at = query.rfind(marker)
         if at >= 0 and at + len(marker) > cut:
             cut = at + len(marker)
-    if cut >= 0:
-        response = query[cut:]
-    elif prompt and query.startswith(prompt):
-        response = query[len(prompt) :]
-    else:
-        response = query
-    return strip_end_tokens(response, template.end_tokens)
+    if cut < 0:
+        cut = len(prompt) if prompt and query.startswith(prompt) else 0
+    # One slice of the query: cutting the response out and then its end would copy it twice.
+    return query[cut : content_end(query, template.end_tokens, cut)]

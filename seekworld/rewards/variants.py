@@ -2,8 +2,9 @@
 
     score_response(response, "$spain,galicia$", RewardConfig.from_variant("rule"))
 
-Every component is a pure function `(response, gold, options) -> ComponentScore` and declares the
-extra numbers it logs, so a config knows its log keys (`RewardConfig.log_keys`) without scoring
+Every component is a pure function `(response, gold, options)` returning its value (a float), or a
+`ComponentScore` when it has more to say (extra logs, the accuracy check), and declares the extra
+numbers it logs, so a config knows its log keys (`RewardConfig.log_keys`) without scoring
 anything. `judge` is computed outside (it calls an LLM; see seekworld.rewards.judge) and passed in
 through `external`. `score_response` is the one scoring path: the reward server, the reward file,
 the zoom agent, eval, `seekworld score` and `seekworld.score` all format its `SampleScore`.
@@ -29,6 +30,7 @@ __all__ = [
     "RewardConfig",
     "RewardOptions",
     "SampleScore",
+    "component_value",
     "parse_weights",
     "score_response",
 ]
@@ -48,20 +50,29 @@ class ComponentScore:
     detail: accuracy.AccuracyResult | None = None  # the accuracy check, for reasons and IDs
 
 
-ComponentFn = Callable[[str, GoldLabel, RewardOptions], ComponentScore]
+# A plain float when the component has nothing else to report: no record to build per sample.
+ComponentFn = Callable[[str, GoldLabel, RewardOptions], "float | ComponentScore"]
 
 
-def _format(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
-    return ComponentScore(format_reward.compute_score(response))
+def component_value(result: float | ComponentScore) -> float:
+    """A component's value, whichever of its two return shapes it used."""
+    return result.value if isinstance(result, ComponentScore) else result
+
+
+def _format(response: str, gold: GoldLabel, options: RewardOptions) -> float:
+    return format_reward.compute_score(response)
+
+
+_TOO_LONG_LOGS = {False: (("answer_too_long", 0.0),), True: (("answer_too_long", 1.0),)}
 
 
 def _accuracy(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
     result = accuracy.check(response, gold, options.country_credit)
-    return ComponentScore(result.score, (("answer_too_long", float(result.too_long)),), detail=result)
+    return ComponentScore(result.score, _TOO_LONG_LOGS[result.too_long], detail=result)
 
 
-def _length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
-    return ComponentScore(length.compute_score(response, options.length_per_char, options.length_cap))
+def _length(response: str, gold: GoldLabel, options: RewardOptions) -> float:
+    return length.compute_score(response, options.length_per_char, options.length_cap)
 
 
 def _distance(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
@@ -240,11 +251,14 @@ def score_response(
             value = float(external.get(name, 0.0))
         else:
             result = fn(response, gold, options)
-            value = result.value
-            if result.logs:
-                logs.update(result.logs)
-            if result.detail is not None:
-                checked = result.detail
+            if result.__class__ is not ComponentScore:
+                value = result
+            else:
+                value = result.value
+                if result.logs:
+                    logs.update(result.logs)
+                if result.detail is not None:
+                    checked = result.detail
         values[name] = value
         weighted.append(weight * value)
     total = sum(weighted)  # as before: sum() is compensated on Python >= 3.12

@@ -28,7 +28,7 @@ from typing import Any
 from seekworld.errors import SeekworldError
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.rewards.judge import Judge, JudgeConfig
-from seekworld.rewards.variants import COMPONENTS, RewardConfig
+from seekworld.rewards.variants import COMPONENTS, RewardConfig, component_value
 
 __all__ = [
     "SampleRecorder",
@@ -76,7 +76,7 @@ def variant_components(config: RewardConfig) -> Iterator[tuple[str, float, Score
 
         def score(response: str, label: Any, _fn=fn, _options=config.options) -> float:
             gold = _gold(label)
-            return 0.0 if gold is None else float(_fn(response, gold, _options).value)
+            return 0.0 if gold is None else float(component_value(_fn(response, gold, _options)))
 
         yield name, weight, score
 
