@@ -20,7 +20,6 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
@@ -380,7 +379,7 @@ def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
                 found.add(gaz.territories.get(hit, hit))
 
     words = normalize(text).split()
-    prefixes = _key_prefixes(gaz)
+    prefixes = gaz.key_prefixes
     for i, word in enumerate(words):
         k = ""
         for nxt in words[i : i + _MAX_NAME_WORDS]:
@@ -390,18 +389,10 @@ def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
         if not word.isascii() and _unspaced(word):
             for a in range(len(word) - 1):
                 if word[a : a + 2] not in prefixes:
-                    continue  # no name starts here: skip its windows
+                    continue  # no key starts here: skip its windows
                 for b in range(a + 2, min(a + _MAX_NAME_CHARS, len(word)) + 1):
                     look(word[a:b])
     return found
-
-
-@lru_cache(maxsize=4)
-def _key_prefixes(gaz: Gazetteer) -> frozenset[str]:
-    """The first two characters of every key: a window of an unspaced word can only be a name if
-    its first two characters are such a prefix, and most windows of prose are not (~20k prefixes)."""
-    tables = (gaz.country_keys, *gaz.region_keys.values(), *gaz.region_keys_stripped.values())
-    return frozenset(k[:2] for table in tables for k in table if len(k) >= 2)
 
 
 def _other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> set[str]:

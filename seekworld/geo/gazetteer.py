@@ -51,6 +51,10 @@ class Gazetteer:
     load_seconds: float = 0.0
     # country ID -> territories Google lists as countries but ISO as its subdivisions (CN -> HK, MO, TW)
     dependents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The first two characters of every key (country, region, stripped region): a window of prose in
+    # a script without spaces can only be a name if it starts with one (answer._mentions skips the
+    # rest). Built with the table, so the first request does not pay for it.
+    key_prefixes: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_dict(cls, data: dict, load_seconds: float = 0.0) -> Gazetteer:
@@ -71,6 +75,16 @@ class Gazetteer:
             sources=data.get("sources", {}),
             load_seconds=load_seconds,
             dependents={k: tuple(v) for k, v in dependents.items()},
+            key_prefixes=frozenset(
+                k[:2]
+                for table in (
+                    data["country_keys"],
+                    *data["region_keys"].values(),
+                    *data.get("region_keys_stripped", {}).values(),
+                )
+                for k in table
+                if len(k) >= 2
+            ),
         )
 
     # -- lookups -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from importlib import resources
 
 from seekworld.geo.cache import byte_bounded_cache
 
-__all__ = ["bmp_class", "key", "normalize", "strip_type_words"]
+__all__ = ["ASTRAL", "bmp_class", "key", "normalize", "strip_type_words"]
 
 # Letters with no Unicode decomposition that speakers still write without the mark.
 _LETTER_FOLDS = str.maketrans(
@@ -115,7 +115,7 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return bmp_class(unicodedata.combining), bmp_class(_is_separator)
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # a character past U+FFFF
 
 
 def _strip_marks(text: str, astral: bool) -> str:
@@ -155,9 +155,9 @@ def normalize(text: str) -> str:
         text = text.lower().replace("'", "").replace("`", "").replace("&", " and ")
         return " ".join(_ASCII_SEP.sub(" ", text).split())
     text = unicodedata.normalize("NFKC", text)
-    astral = _ASTRAL.search(text) is not None
+    astral = ASTRAL.search(text) is not None
     text = _translate(text, _t2s_sub(), astral).casefold()
-    astral = astral or _ASTRAL.search(text) is not None  # a simplified form past U+FFFF
+    astral = astral or ASTRAL.search(text) is not None  # a simplified form past U+FFFF
     text = _translate(_strip_marks(text, astral), _folds_sub(), astral)
     # casefold and mark stripping can leave forms that NFKC or casefold would change again;
     # one more round of each makes the function idempotent.

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-from seekworld.geo.normalize import bmp_class
+from seekworld.geo.normalize import ASTRAL, bmp_class
 from seekworld.rewards.format import think_content
 
 __all__ = ["compute_score", "count_reasoning_chars"]
@@ -27,7 +27,6 @@ __all__ = ["compute_score", "count_reasoning_chars"]
 # - past U+FFFF (emoji, rare scripts): only in a text that holds such characters, each is checked
 #   by its Unicode category. Leaving them out of the regex's class makes it ~30% faster.
 _ASCII_UNCOUNTED = bytes(c for c in range(128) if chr(c).isspace() or chr(c) in string.punctuation)
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _uncounted(ch: str) -> bool:
@@ -63,7 +62,7 @@ def _make_astral_test() -> Callable[[str], bool]:
             return test
     except TypeError:  # no getsizeof on this interpreter
         pass
-    return lambda text: _ASTRAL.search(text) is not None
+    return lambda text: ASTRAL.search(text) is not None
 
 
 _may_hold_astral = _make_astral_test()
@@ -86,7 +85,7 @@ def count_reasoning_chars(text: str) -> int:
             count -= len(findall(text, start, start + _SLICE))
     if _may_hold_astral(text):
         for start in range(0, len(text), _SLICE):
-            count -= sum(1 for ch in _ASTRAL.findall(text, start, start + _SLICE) if _uncounted(ch))
+            count -= sum(1 for ch in ASTRAL.findall(text, start, start + _SLICE) if _uncounted(ch))
     return count
 
 
