@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from seekworld.errors import SeekworldError
 
-__all__ = ["CallFailed", "error_kind", "make_client", "resolve_api_key", "retrying"]
+__all__ = ["CallFailed", "error_kind", "make_async_client", "make_client", "resolve_api_key", "retrying"]
 
 T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
@@ -58,6 +58,13 @@ def make_client(base_url: str | None, *, api_key: str | None = None, timeout_s: 
     import openai
 
     return openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=0)
+
+
+def make_async_client(base_url: str | None, *, api_key: str | None = None, timeout_s: float = 60.0) -> Any:
+    """`make_client`'s `openai.AsyncOpenAI` twin (calls made from an event loop)."""
+    import openai
+
+    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=0)
 
 
 def error_kind(exc: BaseException) -> tuple[str, bool]:
