@@ -175,10 +175,11 @@ def free_port() -> int:
 BASELINE = """
 import logging, sys
 from seekworld.serve.app import create_app
-from seekworld.serve.service import ServiceConfig
+from seekworld.service.settings import RewardSettings
 logging.getLogger("werkzeug").setLevel(logging.INFO)  # the dev server's default request log
 judge = dict(judge_url=sys.argv[3], judge_model="standin") if len(sys.argv) > 3 else {}
-app = create_app(ServiceConfig.build(variant=sys.argv[2], **judge))
+settings = RewardSettings(reward=sys.argv[2], **judge)
+app = create_app(settings.service_config(), settings.server_options())
 app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True)
 """
 

@@ -129,14 +129,15 @@ def clear_caches() -> None:
 
 
 def rate(queries: list[str], labels: list[str], variant: str) -> float:
-    from seekworld.rewards.batch import score_samples
+    from seekworld.rewards.scoring import score_samples
     from seekworld.rewards.variants import RewardConfig
+    from seekworld.service.wire import extract_response
 
     config = RewardConfig.from_variant(variant)
-    prompts = [PROMPT] * len(queries)
     start = time.perf_counter()
-    for i in range(0, len(queries), 256):  # upstream sends batches
-        score_samples(queries[i : i + 256], prompts[i : i + 256], labels[i : i + 256], config, strict=True)
+    for i in range(0, len(queries), 256):  # upstream sends batches; the service cuts, then scores
+        responses = [extract_response(q, PROMPT) for q in queries[i : i + 256]]
+        score_samples(responses, labels[i : i + 256], config, strict=True)
     return len(queries) / (time.perf_counter() - start)
 
 
@@ -146,7 +147,7 @@ def stage_costs(queries: list[str], labels: list[str]) -> list[tuple[str, float]
     from seekworld.geo.label import parse_label
     from seekworld.rewards import format as format_reward
     from seekworld.rewards import length
-    from seekworld.rewards.response import extract_response
+    from seekworld.service.wire import extract_response
 
     clear_caches()
     responses = [extract_response(q, PROMPT) for q in queries]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from seekworld.geo.answer import ParsedAnswer
-    from seekworld.rewards.variants import SampleScore
+    from seekworld.rewards.scoring import SampleScore
 
 from seekworld._version import __version__
 
@@ -39,10 +39,11 @@ def score(
     unknown variant or bad weights.
     """
     from seekworld.errors import SeekworldError
-    from seekworld.rewards.settings import check_setting
-    from seekworld.rewards.variants import RewardConfig, score_response
+    from seekworld.rewards.scoring import score_response
+    from seekworld.rewards.variants import RewardConfig
+    from seekworld.service.settings import RewardSettings
 
-    check_setting("country_credit", country_credit, "country_credit")  # the table's range: [0, 1]
+    RewardSettings.row("country_credit").check(country_credit, "country_credit")  # the table's range: [0, 1]
     # An unknown variant or component, or bad weights, raise SeekworldError subclasses.
     config = RewardConfig.from_variant(reward, weights, country_credit=country_credit)
     if config.needs_judge:

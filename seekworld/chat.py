@@ -1,7 +1,7 @@
 """Chat templates: where a turn starts and ends, which tokens end a generation, how an image shows.
 
 The one place that knows the text of chat templates. Users: the reward (cutting the response out of
-the query a trainer sends, `seekworld.rewards.response`), the zoom agent (the text around a tool
+the query a trainer sends, `seekworld.service.wire`), the zoom agent (the text around a tool
 observation, `seekworld.zoom.protocol`) and the training preflight (rendering a probe prompt).
 
     TEMPLATES.get("qwen").render([{"role": "user", "content": "<image>Where?"}])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seekworld.chat import QWEN, TEMPLATES, resolve_template, strip_end_tokens
-from seekworld.rewards.response import extract_response
+from seekworld.service.wire import extract_response
 
 
 def test_qwen_render_is_the_processors_chat_template(tiny_qwen):

@@ -9,8 +9,8 @@ import pytest
 
 import seekworld
 from seekworld.errors import SeekworldError
-from seekworld.rewards.batch import score_batch
-from seekworld.rewards.variants import RewardConfig
+from seekworld.service.service import RewardService
+from seekworld.service.settings import RewardSettings
 
 GOOD = "<think>The plates and the script say Sichuan.</think><answer>China, Sichuan</answer>"
 
@@ -32,7 +32,7 @@ def test_importing_seekworld_loads_only_the_standard_library():
 def test_score_is_what_the_reward_server_pays(variant):
     label = {"country": "China", "region": "Sichuan", "lat": 30.66, "lon": 104.06}
     result = seekworld.score(GOOD, label, reward=variant)
-    served = score_batch([GOOD], None, [label], RewardConfig.from_variant(variant))
+    served = RewardService(RewardSettings(reward=variant).service_config()).reply([GOOD], None, [label])
     assert result.reward == pytest.approx(served["rewards"][0])
     for name, value in result.components.items():
         assert served["extra_logs"][name] == [pytest.approx(value)]

@@ -30,7 +30,7 @@ REPORTED = ("accuracy", "format", "length")
 def score_row(row: dict, config) -> dict:
     """The output object for one input row (input fields kept, the variant's result added).
     `config` is the variant with REPORTED added (`config.reporting(*REPORTED)`, made once)."""
-    from seekworld.rewards.variants import score_response
+    from seekworld.rewards.scoring import score_response
 
     return {**row, **format_result(score_response(row["response"], row["label"], config))}
 
@@ -59,10 +59,11 @@ def _open_out(path: str) -> IO[str]:
 
 def run(args: argparse.Namespace) -> int:
     from seekworld.errors import UsageError
-    from seekworld.rewards.settings import check_setting
     from seekworld.rewards.variants import RewardConfig
+    from seekworld.service.settings import RewardSettings
 
-    check_setting("country_credit", args.country_credit)  # the settings table's range: [0, 1]
+    # The settings table's range, [0, 1]; the message names this command's flag.
+    RewardSettings.row("country_credit").check(args.country_credit, "--country-credit")
     config = RewardConfig.from_variant(args.reward, args.weights, country_credit=args.country_credit)
     if config.needs_judge:
         raise UsageError("the judge component needs the reward server (seekworld serve)")

@@ -1,6 +1,6 @@
 """`seekworld serve`: the reward server for upstream OpenRLHF (`--reward.remote_url`), under gunicorn.
 
-Its flags are generated from the settings table (`seekworld.rewards.settings.RewardSettings`): each
+Its flags are generated from the settings table (`seekworld.service.settings.RewardSettings`): each
 takes its value from the flag, else its SEEKWORLD_* variable, else the table's default.
 """
 
@@ -9,20 +9,8 @@ from __future__ import annotations
 import argparse
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
-
-
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from seekworld.rewards.settings import RewardSettings
+    from seekworld.service.settings import RewardSettings
 
     p = sub.add_parser(
         "serve",
@@ -38,8 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from seekworld.errors import UsageError
-    from seekworld.rewards.settings import RewardSettings
-    from seekworld.serve.runner import ServerOptions, serve
+    from seekworld.io.net import is_loopback
+    from seekworld.serve.runner import serve
+    from seekworld.service.settings import RewardSettings
 
     settings = RewardSettings.from_args(args)
     config = settings.service_config()
@@ -48,18 +37,5 @@ def run(args: argparse.Namespace) -> int:
             f"--host {settings.host} is reachable from other machines: set --token "
             "(or $SEEKWORLD_TOKEN), or pass --allow-no-token to serve it open"
         )
-    options = ServerOptions(
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        threads=settings.threads,
-        worker_class=settings.worker_class,
-        token=settings.token or None,
-        max_body_bytes=int(settings.max_body_mb * 1024 * 1024),
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        body_timeout_s=settings.body_timeout,
-        protocol=settings.protocol,
-        dataset=settings.dataset,
-    )
+    options = settings.server_options()
     return serve(config, options)  # a bad --dataset raises LabelLookupError before binding

@@ -1,6 +1,6 @@
 """Score one response the way the reward does, plus the evaluation-only fields.
 
-Accuracy, format and distance are the reward's own result (`seekworld.rewards.variants
+Accuracy, format and distance are the reward's own result (`seekworld.rewards.scoring
 .score_response`, formatted here, not recomputed). Added here: resolved IDs, the continent, and
 for answers with coordinates, the region they fall in (reverse geocoding, `seekworld.eval.reverse`).
 """
@@ -11,7 +11,8 @@ from seekworld.geo.continents import continent_of
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
 from seekworld.rewards import distance
-from seekworld.rewards.variants import RewardConfig, score_response
+from seekworld.rewards.scoring import score_response
+from seekworld.rewards.variants import RewardConfig
 
 __all__ = ["SCORE_FIELDS", "check_labels", "describe_place", "evaluate_response"]
 

@@ -4,7 +4,7 @@
 - `format`: `<think>` then `<answer>`, once each.
 - `length`: SeekWorld's length incentive.
 - `distance`: GeoGuessr score of answer coordinates.
-- `judge`: an LLM's verdict on the reasoning (calls an endpoint; used by the server and reward file).
-- `variants`: named compositions (`rule`, `rule+length`, ...) and `score_response`.
-- `batch`, `response`: upstream OpenRLHF's request shape -> scores.
+- `judge`: an LLM's verdict on the reasoning (calls an endpoint).
+- `variants`: the components' registry and the named variants that weigh them (`rule`, ...).
+- `scoring`: the one scoring path (`score_samples`, `score_response`) and the weighted sum.
 """

@@ -1,13 +1,12 @@
-"""Reward composition: named variants pick components and weights; one function scores a sample.
+"""Reward composition: the components a reward is made of, and the named variants that weigh them.
 
-    score_response(response, "$spain,galicia$", RewardConfig.from_variant("rule"))
+    RewardConfig.from_variant("rule+length")  # format 0.5, accuracy 1.0, length 1.0
 
-Every component is a pure function `(response, gold, options)` returning its value (a float), or a
-`ComponentScore` when it has more to say (extra logs, the accuracy check), and declares the extra
-numbers it logs, so a config knows its log keys (`RewardConfig.log_keys`) without scoring
-anything. `judge` is computed outside (it calls an LLM; see seekworld.rewards.judge) and passed in
-through `external`. `score_response` is the one scoring path: the reward server, the reward file,
-the zoom agent, eval, `seekworld score` and `seekworld.score` all format its `SampleScore`.
+Every component is a pure function `(response, gold, options) -> ComponentScore` (its value, the
+extra numbers it logs, and for accuracy the check itself), and declares those extra log keys, so a
+config knows its log keys (`RewardConfig.log_keys`) without scoring anything. Components computed
+outside the core (`judge`: an LLM call; `tool_bonus`: the zoom episode's) have no function: their
+values are passed in. Scoring and the weighted sum live in `seekworld.rewards.scoring`.
 """
 
 from __future__ import annotations
@@ -15,25 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import NamedTuple
 
 from seekworld.errors import UsageError
-from seekworld.geo.answer import ParsedAnswer
-from seekworld.geo.label import GoldLabel, LabelError, parse_label
+from seekworld.geo.label import GoldLabel
 from seekworld.registry import Registry
 from seekworld.rewards import accuracy, distance, length
 from seekworld.rewards import format as format_reward
 
-__all__ = [
-    "COMPONENTS",
-    "VARIANTS",
-    "ComponentScore",
-    "RewardConfig",
-    "RewardOptions",
-    "SampleScore",
-    "component_value",
-    "parse_weights",
-    "score_response",
-]
+__all__ = ["COMPONENTS", "VARIANTS", "ComponentScore", "RewardConfig", "RewardOptions", "parse_weights"]
 
 
 @dataclass(frozen=True)
@@ -43,24 +32,20 @@ class RewardOptions:
     length_cap: float = 1.0
 
 
-@dataclass(slots=True)  # made per sample and never shared: a frozen one costs ~4x to build
-class ComponentScore:
+class ComponentScore(NamedTuple):  # a tuple: made per sample and component, so cheap to build
     value: float
     logs: tuple[tuple[str, float], ...] = ()  # extra numbers to log (e.g. distance_km)
     detail: accuracy.AccuracyResult | None = None  # the accuracy check, for reasons and IDs
 
 
-# A plain float when the component has nothing else to report: no record to build per sample.
-ComponentFn = Callable[[str, GoldLabel, RewardOptions], "float | ComponentScore"]
+ComponentFn = Callable[[str, GoldLabel, "RewardOptions"], ComponentScore]
+# format's two outcomes, built once.
+_FORMAT = {0.0: ComponentScore(0.0), 1.0: ComponentScore(1.0)}
 
 
-def component_value(result: float | ComponentScore) -> float:
-    """A component's value, whichever of its two return shapes it used."""
-    return result.value if isinstance(result, ComponentScore) else result
-
-
-def _format(response: str, gold: GoldLabel, options: RewardOptions) -> float:
-    return format_reward.compute_score(response)
+def _format(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    value = format_reward.compute_score(response)
+    return _FORMAT.get(value) or ComponentScore(value)
 
 
 _TOO_LONG_LOGS = {False: (("answer_too_long", 0.0),), True: (("answer_too_long", 1.0),)}
@@ -71,8 +56,8 @@ def _accuracy(response: str, gold: GoldLabel, options: RewardOptions) -> Compone
     return ComponentScore(result.score, _TOO_LONG_LOGS[result.too_long], detail=result)
 
 
-def _length(response: str, gold: GoldLabel, options: RewardOptions) -> float:
-    return length.compute_score(response, options.length_per_char, options.length_cap)
+def _length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    return ComponentScore(length.compute_score(response, options.length_per_char, options.length_cap))
 
 
 def _distance(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
@@ -106,6 +91,7 @@ for _component in (
         (("distance_km", distance.MAX_DISTANCE_KM),),
     ),
     Component("judge", None, "LLM judge of the reasoning, in [0, 1]"),
+    Component("tool_bonus", None, "zoom episodes: paid once for a right answer after a crop"),
 ):
     COMPONENTS.register(_component.name, _component)
 
@@ -198,72 +184,3 @@ class RewardConfig:
         """This config with `names` added at weight 0: scored and reported, never summed."""
         extra = tuple((n, 0.0) for n in names if n not in self.components)
         return replace(self, weights=self.weights + extra)
-
-
-@dataclass(slots=True)  # made per sample and never shared: a frozen one costs ~4x to build
-class SampleScore:
-    reward: float
-    components: dict[str, float]
-    logs: dict[str, float]  # components + extra numbers; same keys for every sample of a config
-    gold: GoldLabel | None = None
-    answer_reason: str | None = None  # why accuracy is not 1 (when the variant weighs accuracy)
-    answer: ParsedAnswer | None = None  # when an answer block was found
-    label_error: str | None = None
-    country_ok: bool = False  # the answer's country is the label's (when accuracy is scored)
-
-    @property
-    def reasons(self) -> dict[str, str]:
-        """Why points were lost, by component ('label' when the label could not be read)."""
-        out = {"label": self.label_error} if self.label_error is not None else {}
-        if self.answer_reason is not None:
-            out["accuracy"] = self.answer_reason
-        return out
-
-    @classmethod
-    def unscored(cls, config: RewardConfig, label_error: str | None = None) -> SampleScore:
-        """Reward 0 with the config's exact log keys (a label or sample that cannot be scored)."""
-        zeros = {name: 0.0 for name in config.components}
-        extras = {k: v for name in config.components for k, v in COMPONENTS.get(name).logs}
-        return cls(0.0, zeros, {**zeros, **extras}, label_error=label_error)
-
-
-def score_response(
-    response: str,
-    label: str | dict | GoldLabel,
-    config: RewardConfig | None = None,
-    external: Mapping[str, float] | None = None,
-) -> SampleScore:
-    """Score one response. A label that cannot be parsed gives reward 0 and `label_error`."""
-    config = config or RewardConfig()
-    external = external or {}
-    try:
-        gold = label if isinstance(label, GoldLabel) else parse_label(label)
-    except LabelError as exc:
-        return SampleScore.unscored(config, str(exc))
-
-    values: dict[str, float] = {}
-    logs: dict[str, float] = {}
-    checked: accuracy.AccuracyResult | None = None
-    weighted: list[float] = []
-    options = config.options
-    for name, weight, fn in config.plan:
-        if fn is None:
-            value = float(external.get(name, 0.0))
-        else:
-            result = fn(response, gold, options)
-            if result.__class__ is not ComponentScore:
-                value = result
-            else:
-                value = result.value
-                if result.logs:
-                    logs.update(result.logs)
-                if result.detail is not None:
-                    checked = result.detail
-        values[name] = value
-        weighted.append(weight * value)
-    total = sum(weighted)  # as before: sum() is compensated on Python >= 3.12
-    if checked is None:
-        return SampleScore(total, values, {**values, **logs}, gold)
-    return SampleScore(
-        total, values, {**values, **logs}, gold, checked.reason, checked.answer, country_ok=checked.country_ok
-    )

@@ -1,5 +1,5 @@
-"""Reward server (`seekworld serve`) and the service both adapters share.
+"""The reward server (`seekworld serve`): the HTTP adapter over `seekworld.service`.
 
 Importing this package imports nothing heavy: `app` (Flask), `metrics` (prometheus-client) and
-`runner` (gunicorn) are imported only by the server; `service` and `audit` are framework-free.
+`runner`/`worker` (gunicorn) are imported only by the server.
 """

@@ -2,7 +2,7 @@
 
 Routes:
     POST /get_reward  upstream OpenRLHF's protocol ({"query","prompts","labels"} -> rewards dict),
-                      or lmm-r1's (`protocol="lmm-r1"`: a flat reply, see seekworld.serve.lmm_r1)
+                      or lmm-r1's (`protocol="lmm-r1"`: a flat reply; see seekworld.service.wire)
     GET  /health      200 + variant and version
     GET  /metrics     Prometheus text
 
@@ -27,16 +27,14 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from seekworld.rewards.batch import BatchError, to_openrlhf, validate_payload
-from seekworld.serve.lmm_r1 import LabelLookupError, PromptLabels, fill_labels, flat_reply
 from seekworld.serve.metrics import Metrics
-from seekworld.serve.service import RewardService, ServiceConfig
+from seekworld.service.service import RewardService
+from seekworld.service.settings import ServerOptions, ServiceConfig
+from seekworld.service.wire import LabelLookupError, PromptLabels, RequestError, fill_labels, validate_payload
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app", "set_arrival"]
+__all__ = ["create_app", "set_arrival"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # a few thousand long queries in one batch
 
 
 def _error(status: int, message: str, reason: str) -> tuple[Response, int]:
@@ -78,20 +76,17 @@ def _read_limited(stream: Any, limit: int, deadline: float) -> bytes:
 
 def create_app(
     config: ServiceConfig,
-    token: str | None = None,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    options: ServerOptions,
     service: RewardService | None = None,
-    protocol: str = "openrlhf",
     prompt_labels: PromptLabels | None = None,
-    body_timeout_s: float = 30.0,
 ) -> Flask:
-    """Build the app (one per process: it owns the judge pool and the audit file).
+    """Build the app (one per process: it owns the judge client and the audit file).
 
-    `protocol="lmm-r1"` answers flat and refuses (400) an empty label it cannot look up;
-    `prompt_labels` (from `--dataset`) fills empty labels by prompt under either protocol.
+    `options.protocol == "lmm-r1"` answers flat and refuses (400) an empty label it cannot look
+    up; `prompt_labels` (from `--dataset`) fills empty labels by prompt under either protocol.
     """
-    if protocol not in ("openrlhf", "lmm-r1"):
-        raise ValueError(f"unknown protocol {protocol!r} (openrlhf or lmm-r1)")
+    protocol, token = options.protocol, options.token
+    max_body_bytes, body_timeout_s = options.max_body_bytes, options.body_timeout_s
     app = Flask("seekworld.serve")
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -163,15 +158,14 @@ def create_app(
             return _error(400, f"invalid JSON: {exc}", "invalid_json")
         try:
             queries, prompts, labels = validate_payload(payload)
-        except BatchError as exc:
+        except RequestError as exc:
             return _error(400, str(exc), "bad_request")
         if protocol == "lmm-r1" or prompt_labels is not None:
             try:
                 labels = fill_labels(prompts, labels, prompt_labels)
             except LabelLookupError as exc:
                 return _error(400, str(exc), "no_label")
-        reply = to_openrlhf(service.score(queries, prompts, labels, arrival=arrival), config.reward)
-        return jsonify(flat_reply(reply) if protocol == "lmm-r1" else reply)
+        return jsonify(service.reply(queries, prompts, labels, protocol, arrival=arrival))
 
     @app.get("/health")
     def health() -> Any:

@@ -23,8 +23,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from seekworld.rewards.batch import ScoredSample
 from seekworld.rewards.judge import JudgeResult
+from seekworld.rewards.scoring import SampleScore
 
 __all__ = ["Metrics"]
 
@@ -92,15 +92,15 @@ class Metrics:
             registry=r,
         )
 
-    def observe_samples(self, samples: Sequence[ScoredSample]) -> None:
+    def observe_samples(self, samples: Sequence[SampleScore]) -> None:
         self.samples.inc(len(samples))
         for s in samples:
-            if s.score.label_error is not None:
+            if s.label_error is not None:
                 self.label_errors.inc()
             if s.error is not None:
                 self.score_errors.inc()
-            self.reward.observe(s.score.reward)
-            for name, value in s.score.components.items():
+            self.reward.observe(s.reward)
+            for name, value in s.components.items():
                 self.component.labels(name).observe(value)
 
     def observe_judge(self, result: JudgeResult) -> None:

@@ -17,32 +17,16 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from typing import Any
 
 from seekworld.errors import UsageError
-from seekworld.serve.service import ServiceConfig
+from seekworld.service.settings import ServerOptions, ServiceConfig
 
-__all__ = ["ServerOptions", "gunicorn_options", "serve"]
+__all__ = ["gunicorn_options", "serve"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class ServerOptions:
-    host: str = "127.0.0.1"
-    port: int = 5000
-    workers: int = 2
-    threads: int = 32
-    worker_class: str = "gthread"
-    token: str | None = None
-    max_body_bytes: int = 64 * 1024 * 1024
-    log_level: str = "info"
-    access_log: bool = False  # 4,096 lines per training step, and URLs may carry the token
-    backlog: int = 2048  # a rollout burst opens thousands of connections at once
-    protocol: str = "openrlhf"  # or "lmm-r1" (flat reply)
-    dataset: str | None = None  # lmm-r1 training JSONL: empty labels are looked up by prompt
-    body_timeout_s: float = 30.0  # per read while a request's headers and body arrive
+BACKLOG = 2048  # a rollout burst opens thousands of connections at once
 
 
 def _bind(host: str, port: int) -> str:
@@ -63,7 +47,7 @@ def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str,
         "timeout": int(judge_s + 60),  # > the judge's budget: the judge gives up first
         "graceful_timeout": int(judge_s + 30),
         "keepalive": 5,
-        "backlog": options.backlog,
+        "backlog": BACKLOG,
         "loglevel": options.log_level,
         "accesslog": "-" if options.access_log else None,
         "errorlog": "-",
@@ -100,7 +84,7 @@ def _prepare_metrics_dir() -> str | None:
 
 def serve(config: ServiceConfig, options: ServerOptions) -> int:
     """Run until SIGTERM/SIGINT. Returns the exit status."""
-    from seekworld.serve.lmm_r1 import PromptLabels
+    from seekworld.service.wire import PromptLabels
 
     # Read once in the master, before anything is created (a bad file stops the start, not a
     # request); the forked workers share it.
@@ -131,14 +115,7 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return app_module.create_app(
-                config,
-                token=options.token,
-                max_body_bytes=options.max_body_bytes,
-                protocol=options.protocol,
-                prompt_labels=labels,
-                body_timeout_s=options.body_timeout_s,
-            )
+            return app_module.create_app(config, options, prompt_labels=labels)
 
     try:
         _App(prog="seekworld serve").run()

@@ -24,7 +24,7 @@ __all__ = ["ThreadWorker"]
 
 
 class ThreadWorker(_GunicornThreadWorker):
-    body_timeout_s = 30.0  # set from ServerOptions by the runner before gunicorn forks
+    body_timeout_s: float  # set from ServerOptions by the runner before gunicorn forks
 
     def enqueue_req(self, conn: Any) -> None:
         conn.seekworld_arrival = time.monotonic()

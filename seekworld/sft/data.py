@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seekworld.chat import QWEN, ChatTemplate
 from seekworld.errors import SeekworldError
-from seekworld.zoom.protocol import QWEN, ChatMarkers, ZoomConfig, chat_parts, transcript_segments
+from seekworld.zoom.protocol import ZoomConfig, chat_parts, transcript_segments
 
 __all__ = ["IGNORE_INDEX", "ZoomSFTCollator", "encode_row", "load_rows", "row_zoom_config"]
 
@@ -130,7 +131,7 @@ def _tool_call_segments(
 def encode_row(
     processor: Any,
     row: dict[str, Any],
-    markers: ChatMarkers = QWEN,
+    markers: ChatTemplate = QWEN,
     max_length: int | None = None,
     tool_call: bool = False,
 ) -> dict[str, Any]:
@@ -209,7 +210,7 @@ class ZoomSFTCollator:
 
     processor: Any
     max_length: int | None = None
-    markers: ChatMarkers = QWEN
+    markers: ChatTemplate = QWEN
     tool_call: bool = False  # the zoom tool's call form (TRL backend), see the module docstring
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -163,14 +163,15 @@ def play_episode(engine: Engine, row: dict[str, Any], config: CollectConfig) -> 
         content = [_image_part(t) for t in tiles] + [{"type": "text", "text": step.observation}]
         messages.append({"role": "user", "content": content})
     score = score_episode(episode, gold, RewardConfig.from_variant("rule"), config.zoom)
+    accuracy, fmt = score.logs["accuracy"], score.logs["format"]
     reason = None
-    if score.accuracy < 1.0:
+    if accuracy < 1.0:
         reason = "wrong_answer"
-    elif score.format < 1.0:
+    elif fmt < 1.0:
         reason = "bad_format"
     elif episode.zoom_calls < config.min_zooms:
         reason = "too_few_zooms"
-    return Attempt(episode, score.accuracy, score.format, reason)
+    return Attempt(episode, accuracy, fmt, reason)
 
 
 def _trace(row: dict[str, Any], attempt: Attempt, config: CollectConfig, index: int) -> Trace:

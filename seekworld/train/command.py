@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from seekworld.rewards.settings import train_keys
+from seekworld.service.settings import RewardSettings
 from seekworld.train.config import TrainConfig
 
 __all__ = [
@@ -110,7 +110,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
 LAUNCHER_KEYS: frozenset[str] = frozenset(
     {
         "model.attn_implementation",  # resolved into =attn_implementation
-        *train_keys(),  # the reward-service settings (seekworld/rewards/settings.py)
+        *RewardSettings.train_keys(),  # the reward-service settings (seekworld/service/settings.py)
         "reward.mode",
         "reward.url",
         "reward.host",

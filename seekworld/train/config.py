@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from seekworld.errors import SeekworldError, UnknownNameError
+from seekworld.io.net import is_loopback
 from seekworld.layered_config import LayeredConfig, load_layered, parse_value, unknown_key
 
 __all__ = [
@@ -84,14 +85,14 @@ def default_config_text() -> str:
     The reward-service keys (`reward.variant`, `judge.verdict`...) are rendered from the settings
     table where the file says `#@ reward-service settings`, so they cannot drift from the server.
     """
-    from seekworld.rewards.settings import train_defaults_toml
+    from seekworld.service.settings import RewardSettings
 
     text = resources.files("seekworld.train").joinpath("configs/default.toml").read_text(encoding="utf-8")
     lines, section = [], ""
     for line in text.splitlines():
         if line.startswith("["):
             section = line.strip("[] ")
-        lines.append(train_defaults_toml(section) if line.strip() == SETTINGS_MARKER else line)
+        lines.append(RewardSettings.toml_section(section) if line.strip() == SETTINGS_MARKER else line)
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +147,6 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 def _validate_trl(config: TrainConfig) -> None:
     """Settings the TRL path cannot use, refused with the reason. Raises ConfigError."""
-    from seekworld.integrations.trl.rewards import UnsupportedComponentError, variant_components
     from seekworld.rewards.variants import RewardConfig
 
     estimator = config["algo.advantage_estimator"]
@@ -187,9 +187,6 @@ def _validate_trl(config: TrainConfig) -> None:
         )
     try:
         reward = RewardConfig.from_variant(config["reward.variant"], config["reward.weights"] or None)
-        list(variant_components(reward))
-    except UnsupportedComponentError as exc:
-        raise ConfigError(f"backend=trl: reward.variant={config['reward.variant']}: {exc}") from None
     except (UnknownNameError, ValueError) as exc:
         raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
     _validate_trl_judge(config, reward.needs_judge)
@@ -232,7 +229,7 @@ def _validate_trl_zoom(config: TrainConfig, needs_judge: bool) -> None:
 
 def _validate_trl_judge(config: TrainConfig, needs_judge: bool) -> None:
     """The judge is called in the trainer's process at `judge.url`; TRL starts no server beside it."""
-    from seekworld.rewards.settings import RewardSettings, SettingError
+    from seekworld.service.settings import RewardSettings, SettingError
 
     try:
         RewardSettings.from_train(config)  # types and ranges of the judge.* (and reward.*) keys
@@ -359,8 +356,8 @@ def validate(config: TrainConfig) -> None:
 
 
 def _validate_reward(config: TrainConfig) -> None:
-    from seekworld.rewards.settings import RewardSettings, SettingError
     from seekworld.rewards.variants import RewardConfig
+    from seekworld.service.settings import RewardSettings, SettingError
 
     mode = config["reward.mode"]
     if mode not in REWARD_MODES:
@@ -380,7 +377,7 @@ def _validate_reward(config: TrainConfig) -> None:
         for url in urls:
             if not url.strip().startswith(("http://", "https://")):
                 raise ConfigError(f"reward.url {url!r} must be an http(s) URL")
-    if mode == "server" and config["cluster.nodes"] > 1 and _is_loopback(config["reward.host"]):
+    if mode == "server" and config["cluster.nodes"] > 1 and is_loopback(config["reward.host"]):
         raise ConfigError(
             f"cluster.nodes={config['cluster.nodes']}: rollout workers on the other nodes cannot reach a "
             "reward server on loopback. Set reward.host=0.0.0.0 (and reward.public_host=<this node's "
@@ -403,6 +400,3 @@ def _validate_reward(config: TrainConfig) -> None:
             f"judge.mode={judge_mode} but reward.variant={config['reward.variant']} has no judge component"
         )
 
-
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")

@@ -30,7 +30,8 @@ from types import TracebackType
 from typing import Any
 
 from seekworld.errors import SeekworldError
-from seekworld.rewards.settings import RewardSettings
+from seekworld.io.net import is_loopback
+from seekworld.service.settings import RewardSettings
 from seekworld.train.config import TrainConfig
 
 __all__ = [
@@ -241,10 +242,6 @@ def judge_argv(config: TrainConfig) -> list[str]:
     return argv + list(config["judge.extra_args"])
 
 
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -332,7 +329,7 @@ class Services:
         # Reachable from other machines: a fresh token per run, given to the server through its
         # environment (not argv, which `ps` shows) and to upstream in the URL (its client sends no
         # headers). On loopback no token is needed.
-        token = None if _is_loopback(host) else secrets.token_urlsafe(24)
+        token = None if is_loopback(host) else secrets.token_urlsafe(24)
         env = {**os.environ, "SEEKWORLD_TOKEN": token} if token else None
         query = f"?token={token}" if token else ""
         started = []

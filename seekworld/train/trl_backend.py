@@ -91,9 +91,6 @@ def reward_config(config: TrainConfig) -> Any:
 
 def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dict[str, Any]:
     """The GRPOConfig keyword arguments for `config` (pure; GRPOConfig itself validates them)."""
-    from seekworld.integrations.trl.rewards import variant_components
-
-    reward = reward_config(config)
     scale_rewards, loss_type = ESTIMATOR_SETTINGS[config["algo.advantage_estimator"]]
     per_step = config["train.micro_batch_size"] * world_size
     if config["train.batch_size"] % per_step:
@@ -126,8 +123,7 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "top_p": config["rollout.top_p"],
         "scale_rewards": scale_rewards,
         "loss_type": loss_type or config["trl.loss_type"],
-        "reward_weights": [w for _, w, _ in variant_components(reward)],
-        "multi_objective_aggregation": "sum_then_normalize",  # the weighted sum is the reward, as served
+        "reward_weights": [1.0],  # one function: the variant's total, as served
         "gradient_checkpointing": config["deepspeed.gradient_checkpointing"],
         "logging_steps": config["logging.logging_steps"],
         "save_strategy": "steps",
@@ -140,9 +136,8 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
     }
     zoom = zoom_config(config)
     if zoom is not None:
-        from seekworld.integrations.trl.zoom import tool_rounds, zoom_reward_functions
+        from seekworld.integrations.trl.zoom import tool_rounds
 
-        args["reward_weights"] = zoom_reward_functions(reward, zoom)[1]
         args["max_tool_calling_iterations"] = tool_rounds(zoom)
     if vllm is not None:
         args.update(
@@ -163,10 +158,10 @@ def judge_config(config: TrainConfig, env: Mapping[str, str] | None = None) -> J
     Mapped through the settings table as for `seekworld serve` (`judge.url`, `judge.model`,
     `judge.timeout_s`, `judge.breaker_*`, `judge.budget_s`...); the API key comes from the environment
     only ($SEEKWORLD_JUDGE_API_KEY, else $OPENAI_API_KEY), never from a config file."""
-    from seekworld.rewards.settings import env_setting
+    from seekworld.service.settings import RewardSettings
     from seekworld.train.launch import reward_settings
 
-    key = env_setting("judge_api_key", env)
+    key = RewardSettings.row("judge_api_key").from_env(os.environ if env is None else env)
     return reward_settings(config, judge_api_key=key).service_config().judge
 
 
@@ -254,8 +249,11 @@ def _last_checkpoint(output: Path) -> str | None:
 # ---------------------------------------------------------------- preflight and run
 
 
-def _probe_reward(config: TrainConfig, funcs: list[Any], weights: list[float]) -> CheckResult:
-    """Gold answers must out-score junk through the reward functions the trainer will call."""
+def _probe_reward(config: TrainConfig, func: Any) -> CheckResult:
+    """Gold answers must out-score junk through the reward function the trainer will call."""
+    import asyncio
+    import inspect
+
     from seekworld.train.preflight import _gold_answer, first_rows
 
     rows = first_rows(config, 4)
@@ -263,16 +261,14 @@ def _probe_reward(config: TrainConfig, funcs: list[Any], weights: list[float]) -
         labels = [r[config["data.label_key"]] for r in rows]
         good = [[{"role": "assistant", "content": _gold_answer(x)}] for x in labels]
         bad = [[{"role": "assistant", "content": "I cannot tell."}] for _ in labels]
-        total = {
-            kind: [
-                sum(w * f(completions=c, label=labels)[i] for f, w in zip(funcs, weights, strict=True))
-                for i in range(len(labels))
-            ]
-            for kind, c in (("gold", good), ("junk", bad))
-        }
+        total = {}
+        for kind, completions in (("gold", good), ("junk", bad)):
+            values = func(completions=completions, label=labels)
+            total[kind] = asyncio.run(values) if inspect.isawaitable(values) else values
         ok = all(g > j and math.isfinite(g) for g, j in zip(total["gold"], total["junk"], strict=True))
+        parts = ", ".join(reward_config(config).components)
         detail = (
-            f"in-process {config['reward.variant']} ({', '.join(f.__name__ for f in funcs)}): gold answers "
+            f"in-process {config['reward.variant']} ({parts}): gold answers "
             f"{min(total['gold']):.2f}..{max(total['gold']):.2f}, junk {max(total['junk']):.2f}"
         )
         return CheckResult("reward", ok, detail if ok else detail + ": gold must beat junk")
@@ -343,7 +339,7 @@ def check_zoom(config: TrainConfig, zoom: Any) -> CheckResult:
 def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
     """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
     from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
-    from seekworld.integrations.trl.rewards import close_judge, reward_functions
+    from seekworld.integrations.trl.rewards import close_judge, reward_function
     from seekworld.train.preflight import check_data, check_logging, check_outputs
 
     results = [r for r in check_data(config, sample) if r.name != "reward"]
@@ -362,11 +358,11 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
             results.append(judged)
     zoom = zoom_config(config)
     if zoom is None:
-        funcs, weights = reward_functions(reward, judge=judge_config(config))
+        func = reward_function(reward, judge=judge_config(config))
         try:
-            results.append(_probe_reward(config, funcs, weights))
+            results.append(_probe_reward(config, func))
         finally:
-            close_judge(funcs)
+            close_judge(func)
     else:
         results.append(check_zoom(config, zoom))
 
@@ -438,7 +434,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     from seekworld.integrations.trl.callbacks import MetricsWriter
     from seekworld.integrations.trl.data import load_prompt_dataset
-    from seekworld.integrations.trl.rewards import reward_functions
+    from seekworld.integrations.trl.rewards import reward_function
 
     output = Path(config["checkpoint.save_path"])
     output.mkdir(parents=True, exist_ok=True)
@@ -467,19 +463,22 @@ def train(config: TrainConfig) -> dict[str, Any]:
     # The judge (rule+judge) is built here, once for the trainer's life.
     tool_kwargs: dict[str, Any] = {}
     if zoom is None:
-        funcs, _ = reward_functions(reward, recorder_path=samples, judge=judge_config(config))
-    else:  # the zoom tool: one environment per rollout; the rewards score its transcript
-        from seekworld.integrations.trl.zoom import environment_factory, zoom_reward_functions
+        func = reward_function(reward, recorder_path=samples, judge=judge_config(config))
+        components = list(reward.components)
+    else:  # the zoom tool: one environment per rollout; the reward scores its transcript
+        from seekworld.integrations.trl.zoom import environment_factory, zoom_reward_function
+        from seekworld.zoom.reward import episode_config
 
-        funcs, _ = zoom_reward_functions(reward, zoom, recorder_path=samples)
+        func = zoom_reward_function(reward, zoom, recorder_path=samples)
+        components = list(episode_config(reward).components)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=funcs,
+        reward_funcs=[func],
         args=args,
         train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
         processing_class=processor,
-        callbacks=[MetricsWriter(output / "metrics.jsonl", [f.__name__ for f in funcs])],
+        callbacks=[MetricsWriter(output / "metrics.jsonl", components)],
         **tool_kwargs,
     )
     result = trainer.train(resume_from_checkpoint=resume)

@@ -48,11 +48,9 @@ from seekworld.chat import QWEN, ChatTemplate
 from seekworld.errors import SeekworldError, UsageError
 
 __all__ = [
-    "QWEN",
     "STOP",
     "Box",
     "BoxError",
-    "ChatMarkers",
     "Refusal",
     "Segment",
     "Step",
@@ -66,7 +64,6 @@ __all__ = [
     "is_zoom_turn",
     "parse_box",
     "render_transcript",
-    "strip_end_tokens",
     "system_prompt",
     "transcript_messages",
     "transcript_segments",
@@ -88,10 +85,9 @@ Box = tuple[float, float, float, float]
 # `feedback_text` = turn_end + user_open + image×n + observation + turn_end + assistant_open, which
 # is exactly how the template renders "assistant turn ends; user turn with images then text;
 # assistant turn starts". A test checks this against the template. (Templates: seekworld.chat.)
-ChatMarkers = ChatTemplate
 
 
-def feedback_text(observation: str, n_images: int = 0, markers: ChatMarkers = QWEN) -> str:
+def feedback_text(observation: str, n_images: int = 0, markers: ChatTemplate = QWEN) -> str:
     """The text the environment appends after a zoom turn (see the module docstring)."""
     return (
         markers.turn_end
@@ -101,11 +97,6 @@ def feedback_text(observation: str, n_images: int = 0, markers: ChatMarkers = QW
         + markers.turn_end
         + markers.assistant_open
     )
-
-
-def strip_end_tokens(text: str, markers: ChatMarkers = QWEN) -> str:
-    """The turn without trailing end-of-turn tokens (upstream decodes with special tokens kept)."""
-    return chat.strip_end_tokens(text, markers.end_tokens)
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -369,7 +360,7 @@ class ZoomEpisode:
     """
 
     config: ZoomConfig = field(default_factory=ZoomConfig)
-    markers: ChatMarkers = QWEN
+    markers: ChatTemplate = QWEN
     steps: list[Step] = field(default_factory=list)
     tool_call: bool = False  # error observations explain the `zoom` tool call, not the `<zoom>` tag
 
@@ -407,7 +398,8 @@ class ZoomEpisode:
         """Take one model turn; return what the environment does. Never raises on model output."""
         if self.done:
             raise RuntimeError("the episode is over")
-        turn = strip_end_tokens(action_text, self.markers)
+        # Upstream decodes with special tokens kept: the turn's end-of-turn tokens go.
+        turn = chat.strip_end_tokens(action_text, self.markers.end_tokens)
         if not is_zoom_turn(turn):
             step = Step("final", turn, done=True)
         else:
@@ -456,7 +448,7 @@ class Segment:
 def transcript_segments(
     turns: Sequence[str],
     config: ZoomConfig | None = None,
-    markers: ChatMarkers = QWEN,
+    markers: ChatTemplate = QWEN,
     check: Check | None = None,
 ) -> list[Segment]:
     """The text after the prompt, as the RL agent produces it, in model/environment pieces.
@@ -490,7 +482,7 @@ def transcript_segments(
 def render_transcript(
     turns: Sequence[str],
     config: ZoomConfig | None = None,
-    markers: ChatMarkers = QWEN,
+    markers: ChatTemplate = QWEN,
     check: Check | None = None,
 ) -> str:
     """`transcript_segments` joined: the exact text that follows the prompt at RL time."""
@@ -522,7 +514,7 @@ def transcript_messages(
     prompt_messages: Sequence[Mapping[str, Any]],
     turns: Sequence[str],
     config: ZoomConfig | None = None,
-    markers: ChatMarkers = QWEN,
+    markers: ChatTemplate = QWEN,
 ) -> list[dict[str, Any]]:
     """The episode as chat messages (TRL's conversational format): the prompt, then each model turn
     as an assistant message and each observation as a user message `[image, text]`. Rendered by

@@ -278,5 +278,7 @@ def test_zoom_episode_and_its_judge_item_follow_the_rule():
     episode.step(HOLE)
     gold = parse_label("$spain,murcia$")
     assert episode.final_turn == HOLE
-    assert score_episode(episode, gold).components["accuracy"] == 0.0
-    assert judge_item(episode, gold).answer is None  # the judge is not shown a reasoning guess
+    score = score_episode(episode, gold)
+    assert score.components["accuracy"] == 0.0
+    item = judge_item(episode, score)  # the judge is not shown a reasoning guess
+    assert item.answer == "(no answer the checker could read)" and item.raw_answer is None

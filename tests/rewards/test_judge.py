@@ -7,12 +7,13 @@ import base64
 import io
 import threading
 import time
+from dataclasses import replace
 
 import pytest
+from helpers.judge import judge_config
 
 from seekworld.rewards.judge import (
     Judge,
-    JudgeConfig,
     JudgeItem,
     VerdictError,
     build_messages,
@@ -131,7 +132,7 @@ def make_judge(standin, model, **kw):
     kw.setdefault("backoff_s", 0.05)
     kw.setdefault("budget_s", 10.0)
     results = []
-    judge = Judge(JudgeConfig(url=standin.url, model=model, **kw), on_result=results.append)
+    judge = Judge(judge_config(url=standin.url, model=model, **kw), on_result=results.append)
     judge.results = results  # type: ignore[attr-defined]
     return judge
 
@@ -259,7 +260,7 @@ def test_missing_image_is_a_judge_error(judge_standin, tmp_path):
 
 def test_unreachable_judge_is_a_connection_error():
     judge = Judge(
-        JudgeConfig(url="http://127.0.0.1:9/v1", model="m", timeout_s=0.5, retries=1, backoff_s=0.01)
+        judge_config(url="http://127.0.0.1:9/v1", model="m", timeout_s=0.5, retries=1, backoff_s=0.01)
     )
     assert judge.score(JudgeItem(SOUND, "x")).error == "connection"
 
@@ -282,11 +283,11 @@ def test_nothing_to_judge_is_not_an_error(judge_standin):
 )
 def test_config_errors_say_what_to_fix(kw, message):
     with pytest.raises(ValueError, match=message):
-        JudgeConfig(**kw)
+        replace(judge_config(), **kw)  # the client's own checks, behind the settings table's
 
 
 def test_api_key_is_not_in_repr():
-    assert "sekrit" not in repr(JudgeConfig(url="http://x", model="m", api_key="sekrit"))
+    assert "sekrit" not in repr(judge_config(url="http://x", model="m", api_key="sekrit"))
 
 
 @pytest.mark.parametrize(

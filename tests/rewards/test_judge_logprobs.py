@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from helpers.judge import judge_config
 
-from seekworld.rewards.judge import Judge, JudgeConfig, JudgeItem, score_from_logprobs
+from seekworld.rewards.judge import Judge, JudgeItem, score_from_logprobs
 
 SOUND = (
     "The first clue is the script on the shop signs: simplified Chinese. The second clue is the red soil "
@@ -20,7 +21,7 @@ def judge_for(standin, model, results=None, **kw):
     kw.setdefault("timeout_s", 1.0)
     kw.setdefault("backoff_s", 0.01)
     return Judge(
-        JudgeConfig(url=standin.url, model=model, **kw),
+        judge_config(url=standin.url, model=model, **kw),
         on_result=(results if results is not None else []).append,
     )
 
@@ -135,7 +136,7 @@ def test_without_usable_logprobs_the_text_verdict_is_the_score_and_counted(judge
 
     metrics = Metrics()
     judge = Judge(
-        JudgeConfig(url=judge_standin.url, model=model, mode="score", timeout_s=1.0),
+        judge_config(url=judge_standin.url, model=model, mode="score", timeout_s=1.0),
         on_result=metrics.observe_judge,
     )
     result = judge.score(JudgeItem(SOUND, "x"))
@@ -161,7 +162,7 @@ def test_binary_mode_asks_for_no_logprobs_and_ignores_them(judge_standin, struct
 
     metrics = Metrics()
     judge = Judge(
-        JudgeConfig(url=judge_standin.url, model="graded", structured=structured, timeout_s=1.0),
+        judge_config(url=judge_standin.url, model="graded", structured=structured, timeout_s=1.0),
         on_result=metrics.observe_judge,
     )
     result = judge.score(JudgeItem(SOUND, "x"))

@@ -8,11 +8,13 @@ import time
 
 import pytest
 
+from seekworld.chat import TEMPLATES
 from seekworld.geo import answer, label, normalize
 from seekworld.geo.cache import byte_bounded_cache
 from seekworld.rewards.length import count_reasoning_chars
-from seekworld.rewards.response import TEMPLATES, extract_response
-from seekworld.rewards.variants import RewardConfig, score_response
+from seekworld.rewards.scoring import score_response
+from seekworld.rewards.variants import RewardConfig
+from seekworld.service.wire import extract_response
 
 CONFIG = RewardConfig.from_variant("rule+length")
 

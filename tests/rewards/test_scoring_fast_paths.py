@@ -14,7 +14,8 @@ from seekworld.chat import QWEN, content_end, strip_end_tokens
 from seekworld.geo import answer as answer_mod
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.rewards import length
-from seekworld.rewards.variants import RewardConfig, score_response
+from seekworld.rewards.scoring import score_response
+from seekworld.rewards.variants import RewardConfig
 
 # --- length: BMP class plus a constant-time test for characters past U+FFFF -------------------
 
@@ -144,7 +145,7 @@ def test_prefix_filter_finds_every_name_the_full_window_scan_finds(country, text
     assert expected <= answer_mod._mentions(gaz, country, text)
 
 
-# --- components may return a bare number --------------------------------------------------------
+# --- a component's value as the config gives it --------------------------------------------------------
 
 
 def test_a_component_returning_an_int_is_scored():

@@ -3,7 +3,8 @@
 import pytest
 
 from seekworld.registry import Registry
-from seekworld.rewards.variants import VARIANTS, RewardConfig, parse_weights, score_response
+from seekworld.rewards.scoring import score_response
+from seekworld.rewards.variants import VARIANTS, RewardConfig, parse_weights
 
 GOOD = "<think>" + "c" * 300 + "</think><answer>China, Guangdong</answer>"
 LABEL = "$china,guangdong/guangdong province$"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers.serve_app import make_app, make_client
 
-from seekworld.serve.app import create_app
-from seekworld.serve.service import ServiceConfig
+from seekworld.service.settings import RewardSettings
 
 PROMPT = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
 RIGHT = PROMPT + "<think>Red soil.</think><answer>$China,Sichuan$</answer><|im_end|>"
@@ -21,7 +21,7 @@ def body(**keys) -> bytes:
 
 @pytest.fixture
 def client():
-    return create_app(ServiceConfig.build()).test_client()
+    return make_client()
 
 
 def test_get_reward(client):
@@ -70,7 +70,7 @@ def test_bad_input_is_400_naming_the_problem(client, data, message):
 
 
 def test_body_over_the_limit_is_413():
-    client = create_app(ServiceConfig.build(), max_body_bytes=1000).test_client()
+    client = make_client(max_body_mb=1000 / 2**20)  # 1,000 bytes
     r = client.post("/get_reward", data=b"x" * 2000, content_type="application/json")
     assert r.status_code == 413 and "1000 bytes" in r.get_json()["error"]
     assert 'seekworld_request_errors_total{reason="too_large"} 1.0' in client.get("/metrics").get_data(
@@ -89,7 +89,7 @@ def test_body_over_the_limit_is_413():
     ],
 )
 def test_token(url, headers, status):
-    client = create_app(ServiceConfig.build(), token="s3cret").test_client()
+    client = make_client(token="s3cret")
     r = client.post(url, json=GOOD, headers=headers)
     assert r.status_code == status
     if status == 401:
@@ -111,10 +111,14 @@ def test_health(client):
 
 
 def test_health_shows_no_secret(judge_standin):
-    config = ServiceConfig.build(
-        variant="rule+judge", judge_url=judge_standin.url, judge_model="sound", judge_api_key="sk-sekrit"
+    client = make_client(
+        reward="rule+judge",
+        judge_url=judge_standin.url,
+        judge_model="sound",
+        judge_api_key="sk-sekrit",
+        token="tok-sekrit",
     )
-    text = create_app(config, token="tok-sekrit").test_client().get("/health").get_data(as_text=True)
+    text = client.get("/health").get_data(as_text=True)
     assert "sekrit" not in text and "sound" in text
 
 
@@ -131,9 +135,9 @@ def test_metrics(client):
 
 
 def test_judge_variant_with_metrics(judge_standin):
-    config = ServiceConfig.build(variant="rule+judge", judge_url=judge_standin.url, judge_model="fail",
-                                 judge_retries=0)  # fmt: skip
-    client = create_app(config).test_client()
+    client = make_client(
+        reward="rule+judge", judge_url=judge_standin.url, judge_model="fail", judge_retries=0
+    )
     reasoned = PROMPT + "<think>The clue is red soil.</think><answer>$China,Sichuan$</answer>"
     r = client.post("/get_reward", json={"query": [reasoned], "prompts": [PROMPT], "labels": [LABEL]})
     assert r.status_code == 200
@@ -146,7 +150,7 @@ def test_judge_variant_with_metrics(judge_standin):
 
 
 def test_audit_log_one_line_per_sample(tmp_path):
-    client = create_app(ServiceConfig.build(log_dir=str(tmp_path))).test_client()
+    client = make_client(log_dir=str(tmp_path))
     client.post(
         "/get_reward", json={"query": [RIGHT, RIGHT], "prompts": [PROMPT] * 2, "labels": [LABEL, "$$"]}
     )
@@ -160,7 +164,7 @@ def test_audit_log_one_line_per_sample(tmp_path):
 
 
 def test_audit_log_rotates_by_size_and_keeps_everything(tmp_path):
-    client = create_app(ServiceConfig.build(log_dir=str(tmp_path), log_max_bytes=600)).test_client()
+    client = make_client(log_dir=str(tmp_path), log_max_mb=600 / 2**20)  # 600 bytes
     for _ in range(10):
         client.post("/get_reward", json=GOOD)
     files = sorted(tmp_path.glob("audit-*.jsonl"))
@@ -169,7 +173,7 @@ def test_audit_log_rotates_by_size_and_keeps_everything(tmp_path):
 
 
 def test_audit_write_failure_still_answers(tmp_path):
-    app = create_app(ServiceConfig.build(log_dir=str(tmp_path)))
+    app = make_app(log_dir=str(tmp_path))
     service = app.extensions["seekworld"]["service"]
 
     def broken(records):
@@ -189,10 +193,18 @@ def test_internal_error_is_json_500(client, monkeypatch):
 
 
 def test_gunicorn_timeouts_nest_so_a_slow_judge_never_kills_a_worker():
-    from seekworld.serve.runner import ServerOptions, gunicorn_options
+    from seekworld.serve.runner import gunicorn_options
 
-    config = ServiceConfig.build(variant="rule+judge", judge_url="http://127.0.0.1:9/v1", judge_model="m")
-    opts = gunicorn_options(config, ServerOptions(host="::1", port=5001, workers=3))
+    settings = RewardSettings(
+        reward="rule+judge",
+        judge_url="http://127.0.0.1:9/v1",
+        judge_model="m",
+        host="::1",
+        port=5001,
+        workers=3,
+    )
+    config = settings.service_config()
+    opts = gunicorn_options(config, settings.server_options())
     # one call < the judge's worst case with retries < request budget < worker timeout < upstream's 180 s
     assert config.judge.timeout_s < config.judge.worst_case_s < config.judge.budget_s
     assert config.judge.budget_s < opts["timeout"] < 180
@@ -203,7 +215,8 @@ def test_gunicorn_timeouts_nest_so_a_slow_judge_never_kills_a_worker():
 
 def test_sync_workers_stay_sync():
     # gunicorn would silently run gthread for `sync` with threads > 1
-    from seekworld.serve.runner import ServerOptions, gunicorn_options
+    from seekworld.serve.runner import gunicorn_options
 
-    opts = gunicorn_options(ServiceConfig.build(), ServerOptions(worker_class="sync", threads=32))
+    settings = RewardSettings(worker_class="sync", threads=32)
+    opts = gunicorn_options(settings.service_config(), settings.server_options())
     assert (opts["worker_class"], opts["threads"]) == ("sync", 1)

@@ -12,11 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.serve_app import make_client
 
 from seekworld.cli.main import main
-from seekworld.serve.app import create_app
-from seekworld.serve.audit import AuditLog
-from seekworld.serve.service import ServiceConfig
+from seekworld.service.audit import AuditLog
 
 REPO = Path(__file__).resolve().parents[2]
 PROMPT = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
@@ -49,16 +48,16 @@ def test_loopback_needs_no_token(monkeypatch, host):
 
 
 def test_health_never_shows_judge_credentials():
-    config = ServiceConfig.build(
-        variant="rule+judge", judge_url="http://alice:s3cret@judge:8001/v1?api_key=k3y&x=1", judge_model="m"
+    client = make_client(
+        reward="rule+judge", judge_url="http://alice:s3cret@judge:8001/v1?api_key=k3y&x=1", judge_model="m"
     )
-    text = create_app(config).test_client().get("/health").get_data(as_text=True)
+    text = client.get("/health").get_data(as_text=True)
     assert "s3cret" not in text and "k3y" not in text and "alice" not in text
     assert json.loads(text)["judge"]["url"] == "http://***@judge:8001/v1?api_key=***&x=1"
 
 
 def test_deeply_nested_json_is_a_400():
-    client = create_app(ServiceConfig.build()).test_client()
+    client = make_client()
     r = client.post("/get_reward", data=b"[" * 100_000 + b"]" * 100_000)
     assert r.status_code == 400 and "nested" in r.get_json()["error"]
     r = client.post("/get_reward", data=b'{"query": ' + b"[" * 50_000)

@@ -17,11 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.serve_app import make_app, make_client
 from helpers.serve_process import free_port
 
-from seekworld.serve.app import create_app
-from seekworld.serve.lmm_r1 import LabelLookupError, PromptLabels, fill_labels, flat_reply
-from seekworld.serve.service import ServiceConfig
+from seekworld.service.wire import LabelLookupError, PromptLabels, fill_labels, flat_reply
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "seekworld_data" / "sample" / "lmm_r1.jsonl"
@@ -84,7 +83,7 @@ def test_a_dataset_giving_one_prompt_two_labels_is_refused(tmp_path):
 @pytest.fixture
 def lmm_r1_app():
     labels = PromptLabels.from_jsonl(str(SAMPLE))
-    return create_app(ServiceConfig.build(), protocol="lmm-r1", prompt_labels=labels).test_client()
+    return make_app(protocol="lmm-r1", prompt_labels=labels).test_client()
 
 
 def test_lmm_r1_reply_is_flat_and_labels_come_from_the_dataset(lmm_r1_app):
@@ -104,13 +103,13 @@ def test_lmm_r1_reply_is_flat_and_labels_come_from_the_dataset(lmm_r1_app):
 def test_lmm_r1_unknown_prompt_is_a_400_saying_why(lmm_r1_app):
     r = lmm_r1_app.post("/get_reward", json={"query": [RIGHT], "prompts": ["elsewhere"], "labels": [""]})
     assert r.status_code == 400 and "is no 'message' of" in r.get_json()["error"]
-    no_dataset = create_app(ServiceConfig.build(), protocol="lmm-r1").test_client()
+    no_dataset = make_client(protocol="lmm-r1")
     r = no_dataset.post("/get_reward", json={"query": [RIGHT], "prompts": ["p"], "labels": [""]})
     assert r.status_code == 400 and "--dataset" in r.get_json()["error"]
 
 
 def test_openrlhf_protocol_still_scores_an_empty_label_zero():
-    r = create_app(ServiceConfig.build()).test_client().post(
+    r = make_client().post(
         "/get_reward", json={"query": [RIGHT], "prompts": ["p"], "labels": [""]}
     )
     assert r.status_code == 200 and r.get_json()["extra_logs"]["label_error"] == [1.0]

@@ -30,7 +30,7 @@ def test_reward_server_argv_is_accepted_by_seekworld_serve(tmp_path):
 
 
 def test_reward_env_configures_the_reward_file():
-    from seekworld.serve.service import ENV_VARS, ServiceConfig
+    from seekworld.service.settings import ENV_VARS, ServiceConfig
 
     env = launch.reward_env(load_config(overrides=[*JUDGE, "reward.weights=accuracy=3"]))
     assert set(env) <= set(ENV_VARS)

@@ -22,7 +22,7 @@ def test_seekworld_recipe_maps_onto_trl():
     assert args["per_device_train_batch_size"] == 2
     assert args["gradient_accumulation_steps"] == 256 // (2 * 8)  # train.batch_size samples per update
     assert args["max_completion_length"] == 4096
-    assert args["reward_weights"] == [0.5, 1.0]  # rule
+    assert args["reward_weights"] == [1.0]  # one function: the variant's total
     assert args["bf16"] and not args["use_cpu"]
 
 
@@ -89,11 +89,7 @@ JUDGE = [
 
 def test_judge_variant_validates_and_maps_onto_the_judge_client():
     config = load_config(None, JUDGE)
-    assert grpo_arguments(config, device="cpu")["reward_weights"] == [
-        0.5,
-        2.0,
-        3.0,
-    ]  # format, accuracy, judge
+    assert grpo_arguments(config, device="cpu")["reward_weights"] == [1.0]  # the total, judge included
     judge = judge_config(config, env={"SEEKWORLD_JUDGE_API_KEY": "sk-judge", "OPENAI_API_KEY": "sk-other"})
     assert (judge.url, judge.model, judge.api_key) == ("http://127.0.0.1:8001/v1", "judge-7b", "sk-judge")
     assert (judge.timeout_s, judge.budget_s, judge.breaker_failures, judge.concurrency) == (5.0, 40.0, 3, 4)
@@ -127,7 +123,7 @@ def test_trl_accepts_the_arguments(overrides):
     args = GRPOConfig(**kwargs)
     assert args.num_generations == 2 and args.steps_per_generation == 1
     assert args.use_vllm == ("trl.vllm=colocate" in overrides)
-    assert args.reward_weights == [0.5, 1.0]
+    assert args.reward_weights == [1.0]
 
 
 def test_preflight_probes_the_judge_through_the_trl_reward_functions(judge_standin, tmp_path):
@@ -160,7 +156,7 @@ def test_preflight_probes_the_judge_through_the_trl_reward_functions(judge_stand
 
 
 def test_trl_pays_the_country_credit_the_server_would():
-    from seekworld.rewards.variants import score_response
+    from seekworld.rewards.scoring import score_response
     from seekworld.train.trl_backend import reward_config
 
     right_country = "<think>Red soil.</think><answer>China, Guangdong</answer>"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from helpers.prepare_data import PREPARE_SAMPLE
 
-from seekworld.rewards.variants import RewardConfig, score_response
+from seekworld.rewards.scoring import score_response
+from seekworld.rewards.variants import RewardConfig
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ import pytest
 from PIL import Image
 
 from seekworld.prepare.images import visual_tokens
+from seekworld.rewards.judge import JudgeResult
 from seekworld.rewards.variants import RewardConfig
 from seekworld.zoom.crop import box_pixels, check_box, crop, crop_size, load_image
 from seekworld.zoom.protocol import ZoomConfig, ZoomEpisode, answer_turn, zoom_turn
@@ -82,7 +83,7 @@ def test_zoom_past_the_limit_breaks_the_format():
 def test_rule_reward_with_tool_bonus_only_when_right():
     cfg, zoom = RewardConfig.from_variant("rule"), ZoomConfig(tool_bonus=0.3)
     right = score_episode(_episode([ZOOM, RIGHT]), GOLD, cfg, zoom)
-    assert (right.reward, right.accuracy, right.format) == (pytest.approx(1.8), 1.0, 1.0)
+    assert (right.reward, right.logs["accuracy"], right.logs["format"]) == (pytest.approx(1.8), 1.0, 1.0)
     assert right.logs["tool_bonus"] == 0.3 and right.logs["zoom_calls"] == 1.0
     wrong = score_episode(_episode([ZOOM, ZOOM, WRONG]), GOLD, cfg, zoom)
     assert (wrong.reward, wrong.logs["tool_bonus"]) == (0.5, 0.0)  # format only: no pay for crops
@@ -92,10 +93,22 @@ def test_rule_reward_with_tool_bonus_only_when_right():
     assert many.reward == right.reward  # more crops earn no more
 
 
+class StandInJudge:
+    """Stands in for the judge client (no endpoint): every sample gets `score`."""
+
+    def __init__(self, score):
+        self.score, self.items = score, []
+
+    def score_many(self, items, budget_s=None, deadline=None):
+        self.items += items
+        return [JudgeResult(self.score) for _ in items]
+
+
 def test_same_log_keys_for_every_outcome():
     cfg = RewardConfig.from_variant("rule+judge")
+    judge = StandInJudge(1.0)
     outcomes = [
-        score_episode(_episode([ZOOM, RIGHT]), GOLD, cfg, judge_score=1.0),
+        score_episode(_episode([ZOOM, RIGHT]), GOLD, cfg, judge=judge),
         score_episode(_episode([ZOOM]), GOLD, cfg),
         score_episode(_episode([RIGHT]), "", cfg),  # unreadable label
     ]
@@ -103,6 +116,9 @@ def test_same_log_keys_for_every_outcome():
         assert list(s.logs) == log_keys(cfg)
         assert all(isinstance(v, float) for v in s.logs.values())
     assert outcomes[0].reward == pytest.approx(0.5 + 2.0 + 1.0)
+    # the judge saw every turn's reasoning and the answer as the verifier read it
+    (item,) = judge.items
+    assert item.reasoning == "sign\n\nGalician sign" and item.answer == "Spain, Galicia"
     assert outcomes[2].reward == 0.0 and outcomes[2].label_error and outcomes[2].logs["label_error"] == 1.0
 
 

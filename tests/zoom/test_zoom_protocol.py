@@ -2,8 +2,8 @@
 
 import pytest
 
+from seekworld.chat import QWEN
 from seekworld.zoom.protocol import (
-    QWEN,
     BoxError,
     Refusal,
     TranscriptError,
@@ -15,7 +15,6 @@ from seekworld.zoom.protocol import (
     format_box,
     parse_box,
     render_transcript,
-    strip_end_tokens,
     transcript_segments,
     zoom_turn,
     zoom_turn_ok,
@@ -84,9 +83,10 @@ def test_zoom_turn_shape(turn, ok):
     assert zoom_turn_ok(turn) is ok
 
 
-def test_strip_end_tokens():
-    assert strip_end_tokens("<answer>x</answer><|im_end|>") == "<answer>x</answer>"
-    assert strip_end_tokens("a<|im_end|>\n<|endoftext|>") == "a"
+def test_a_turn_loses_its_end_tokens():
+    episode = ZoomEpisode(ZoomConfig())
+    episode.step("<think>x</think><answer>Japan, Osaka</answer><|im_end|>\n<|endoftext|>")
+    assert episode.final_turn == "<think>x</think><answer>Japan, Osaka</answer>"
 
 
 def test_feedback_text_is_a_chat_turn():

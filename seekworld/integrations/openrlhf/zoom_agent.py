@@ -17,13 +17,13 @@ upstream's `MultiTurnAgentExecutor`:
 
 Settings come from the environment of the rollout workers (set them where Ray starts):
 SEEKWORLD_ZOOM_* (see `ZoomConfig.from_env`) and the reward server's SEEKWORLD_REWARD,
-SEEKWORLD_WEIGHTS, SEEKWORLD_JUDGE_* (see `seekworld.rewards.settings.ENV_VARS`).
+SEEKWORLD_WEIGHTS, SEEKWORLD_JUDGE_* (see `seekworld.service.settings.ENV_VARS`).
 Upstream's `--data.max_images_per_prompt` must be at least 1 + SEEKWORLD_ZOOM_MAX_CROPS.
 
 `preflight()` imports, builds the executor and runs one canned episode without a GPU.
 
 Upstream loads this file by path without registering it in `sys.modules`: define no dataclass
-here (the settings type is `seekworld.zoom.settings.ZoomSettings`).
+here (the settings type is `seekworld.integrations.openrlhf.zoom_settings.ZoomSettings`).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import torch
 from openrlhf.utils.agent import AgentInstanceBase, MultiTurnAgentExecutor
 
 from seekworld.geo.label import GoldLabel, LabelError, parse_label
+from seekworld.integrations.openrlhf.zoom_settings import ZoomSettings
 from seekworld.zoom.crop import check_box, crop, load_image, visual_tokens_of
 from seekworld.zoom.protocol import (
     STOP,
@@ -58,8 +59,7 @@ from seekworld.zoom.protocol import (
     feedback_text,
     zoom_turn,
 )
-from seekworld.zoom.reward import judge_item, log_keys, score_episode
-from seekworld.zoom.settings import ZoomSettings
+from seekworld.zoom.reward import log_keys, score_episode
 
 __all__ = [
     "AgentExecutor",
@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 
 
 # The settings type lives in the package: upstream loads this file without registering it in
-# sys.modules, and dataclasses cannot be defined in such a module (see seekworld.zoom.settings).
+# sys.modules, and dataclasses cannot be defined in such a module (see zoom_settings).
 AgentSettings = ZoomSettings
 
 
@@ -128,7 +128,6 @@ class ZoomAgentInstance(AgentInstanceBase):
         self.label: Any = None
         self._image: Any = None
         self._image_error: str | None = None
-        self._judge_error = 0.0
         self._keys = log_keys(self.settings.reward)
         if self.settings.judge is not None:
             self._keys = [*self._keys, "judge_error"]
@@ -223,8 +222,10 @@ class ZoomAgentInstance(AgentInstanceBase):
             result = await asyncio.to_thread(self._score)
             logs.update({k: v for k, v in result.logs.items() if k in logs})
             if "judge_error" in logs:
-                logs["judge_error"] = self._judge_error
-            reward, score = result.reward, result.accuracy
+                logs["judge_error"] = (
+                    1.0 if result.judge is not None and result.judge.error is not None else 0.0
+                )
+            reward, score = result.reward, result.logs["accuracy"]
         return {
             "rewards": torch.tensor(reward, dtype=torch.float32),
             "scores": float(score),
@@ -236,14 +237,9 @@ class ZoomAgentInstance(AgentInstanceBase):
         }
 
     def _score(self) -> Any:
-        judge_score = None
-        self._judge_error = 0.0
-        if self.settings.judge is not None and self.gold is not None and self.episode.final_turn:
-            result = _judge_for(self.settings.judge).score(judge_item(self.episode, self.gold))
-            judge_score = result.score
-            self._judge_error = 1.0 if result.error is not None else 0.0
+        judge = _judge_for(self.settings.judge) if self.settings.judge is not None else None
         label = self.gold if self.gold is not None else self.label
-        return score_episode(self.episode, label, self.settings.reward, self.settings.zoom, judge_score)
+        return score_episode(self.episode, label, self.settings.reward, self.settings.zoom, judge)
 
 
 class ZoomAgentExecutor(MultiTurnAgentExecutor):

@@ -1,10 +1,10 @@
 """The zoom tool on TRL's GRPOTrainer: the policy calls `zoom(box=[x1, y1, x2, y2])` and gets the crop
 back as an image in the tool message (TRL 1.16 tool calling, `environment_factory`).
 
-    processor = apply_tool_template(processor)             # tool-capable Qwen2.5-VL template + parser
-    funcs, weights = zoom_reward_functions(reward, zoom)   # scores the transcript with seekworld.zoom.reward
-    GRPOTrainer(..., reward_funcs=funcs, environment_factory=environment_factory(zoom),
-                args=GRPOConfig(reward_weights=weights, max_tool_calling_iterations=tool_rounds(zoom)))
+    processor = apply_tool_template(processor)         # tool-capable Qwen2.5-VL template + parser
+    func = zoom_reward_function(reward, zoom)          # scores the transcript with seekworld.zoom.reward
+    GRPOTrainer(..., reward_funcs=[func], environment_factory=environment_factory(zoom),
+                args=GRPOConfig(max_tool_calling_iterations=tool_rounds(zoom)))
 
 Everything about boxes, crops, limits and scores is `seekworld.zoom` (protocol, crop, reward); this
 module only adapts them to TRL:
@@ -35,11 +35,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from seekworld.chat import QWEN
 from seekworld.errors import SeekworldError
+from seekworld.rewards.scoring import SampleScore
 from seekworld.rewards.variants import RewardConfig
 from seekworld.zoom.crop import check_box, crop
 from seekworld.zoom.protocol import (
-    QWEN,
     ZOOM_CLOSE,
     ZOOM_OPEN,
     Box,
@@ -49,12 +50,11 @@ from seekworld.zoom.protocol import (
     limit_observation,
     transcript_segments,
 )
-from seekworld.zoom.reward import EpisodeScore, score_episode
+from seekworld.zoom.reward import episode_config, score_episode
 
 __all__ = [
     "RESPONSE_TEMPLATE",
     "TEMPLATE_FILE",
-    "TOOL_BONUS",
     "TOOL_NAME",
     "ZoomEnvironment",
     "ZoomTemplateError",
@@ -66,11 +66,10 @@ __all__ = [
     "tool_rounds",
     "tool_template",
     "transcript_turns",
-    "zoom_reward_functions",
+    "zoom_reward_function",
 ]
 
 TOOL_NAME = "zoom"
-TOOL_BONUS = "tool_bonus"  # the reward function paying ZoomConfig.tool_bonus (weight 1, as on OpenRLHF)
 TEMPLATE_FILE = "templates/qwen2_5_vl_tools.jinja"
 # Tokens the template writes; a tokenizer without them is not a Qwen2/2.5-VL one.
 _TEMPLATE_TOKENS = ("<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|image_pad|>", "<|vision_end|>")
@@ -197,7 +196,6 @@ class ZoomEnvironment:
         self.config = config or ZoomConfig()
         self._episode = ZoomEpisode(self.config, QWEN, tool_call=True)
         self._image: Any = None
-        self._scored: dict[int, EpisodeScore] = {}
 
     def reset(self, **row: Any) -> None:
         """Start a rollout on a dataset row: the photo to crop is the row's (first) image."""
@@ -206,7 +204,6 @@ class ZoomEnvironment:
             image = image.convert("RGB")
         self._image = image
         self._episode = ZoomEpisode(self.config, QWEN, tool_call=True)
-        self._scored = {}
         return None  # the prompt already shows the photo
 
     def _check(self, box: Box) -> Refusal | None:
@@ -230,15 +227,11 @@ class ZoomEnvironment:
         tile = crop(self._image, step.box, self.config)
         return [{"type": "image", "image": tile}, {"type": "text", "text": step.observation}]
 
-    def _score(
-        self, completion: Any, label: Any, reward: RewardConfig, key: int | None = None
-    ) -> EpisodeScore:
-        """`score_episode` of a completion's transcript (memoised per rollout: one call per function)."""
-        key = id(completion) if key is None else key
-        if key not in self._scored:
-            episode = replay(transcript_turns(completion), self.config, self._check)
-            self._scored[key] = score_episode(episode, label, reward, self.config)
-        return self._scored[key]
+    def _score(self, completion: Any, label: Any, reward: RewardConfig) -> SampleScore:
+        """`score_episode` of a completion's transcript, replayed with this rollout's crop check
+        (private: TRL makes every public method a tool)."""
+        episode = replay(transcript_turns(completion), self.config, self._check)
+        return score_episode(episode, label, reward, self.config)
 
 
 def environment_factory(zoom: ZoomConfig) -> Callable[[], ZoomEnvironment]:
@@ -288,49 +281,34 @@ def replay(turns: Sequence[str], config: ZoomConfig, check: Callable[[Box], Refu
 # --- rewards -----------------------------------------------------------------------------------
 
 
-def zoom_reward_functions(
+def zoom_reward_function(
     reward: RewardConfig, zoom: ZoomConfig, recorder_path: str | Path | None = None
-) -> tuple[list[Callable[..., list[float]]], list[float]]:
-    """One TRL reward function per component of the variant (named after it, `format` being the
-    multi-turn format) plus `tool_bonus` (weight 1), all read off one `score_episode` per rollout.
-    TRL's weighted sum is then `score_episode(...).reward`, as the OpenRLHF agent pays. Each step
-    also logs the episode counters (`zoom_calls`, `invalid_zoom`, ...) as TRL metrics."""
-    from seekworld.integrations.trl.rewards import SampleRecorder, UnsupportedComponentError, _step
+) -> Callable[..., list[float]]:
+    """TRL's reward function of the zoom tool: each rollout's `score_episode` total, as the OpenRLHF
+    agent pays. Each component (`format` being the multi-turn format, `tool_bonus` included) is logged
+    as `rewards/<name>/mean`, and the episode counters (`zoom_calls`, `invalid_zoom`, ...) as metrics."""
+    from seekworld.integrations.trl.rewards import REWARD_NAME, SampleRecorder, _step, report
 
     if reward.needs_judge:
-        raise UnsupportedComponentError("the LLM judge is not wired into the zoom tool on TRL")
-    weights = {name: w for name, w in reward.weights}
-    weights[TOOL_BONUS] = 1.0
-    recorder = SampleRecorder(recorder_path, weights) if recorder_path is not None else None
-    names = list(weights)
+        raise SeekworldError("the LLM judge is not wired into the zoom tool on TRL")
+    recorder = SampleRecorder(recorder_path) if recorder_path is not None else None
+    components = episode_config(reward).components
+    counters = list(ZoomEpisode().stats())
 
-    def make(name: str) -> Callable[..., list[float]]:
-        def fn(
-            completions: list[Any],
-            label: list[Any],
-            environments: list[ZoomEnvironment] | None = None,
-            **kw: Any,
-        ) -> list[float]:
-            if environments is None:
-                raise SeekworldError("zoom rewards need the trainer's environments (environment_factory)")
-            scores = [
-                env._score(c, lab, reward)
-                for env, c, lab in zip(environments, completions, label, strict=True)
-            ]
-            values = [float(s.components[name]) for s in scores]
-            log_metric = kw.get("log_metric")
-            if name == names[0] and log_metric is not None and scores:
-                for key in ZoomEpisode().stats():
-                    log_metric(key, sum(s.logs[key] for s in scores) / len(scores))
-            if recorder is not None:
-                turns = [transcript_turns(c) for c in completions]
-                recorder.add(name, _step(kw), turns, list(label), values)
-            return values
+    def fn(
+        completions: list[Any], label: list[Any], environments: list[ZoomEnvironment] | None = None, **kw: Any
+    ) -> list[float]:
+        if environments is None:
+            raise SeekworldError("zoom rewards need the trainer's environments (environment_factory)")
+        scores = [
+            env._score(c, lab, reward) for env, c, lab in zip(environments, completions, label, strict=True)
+        ]
+        if recorder is not None:
+            recorder.write(_step(kw), [transcript_turns(c) for c in completions], list(label), scores)
+        return report(scores, components, kw, counters)
 
-        fn.__name__ = fn.__qualname__ = name  # TRL logs rewards/<name>/mean
-        return fn
-
-    return [make(n) for n in names], [weights[n] for n in names]
+    fn.__name__ = fn.__qualname__ = REWARD_NAME
+    return fn
 
 
 # --- SFT traces --------------------------------------------------------------------------------
@@ -473,7 +451,7 @@ def preflight(
     if pads < 1:
         return False, "the crop did not become image tokens in the tool message"
 
-    funcs, weights = zoom_reward_functions(reward, zoom)
+    func = zoom_reward_function(reward, zoom)
     gold_turns = [called, {"role": "tool", "name": TOOL_NAME, "content": result}]
     worst_gold, best_junk = math.inf, -math.inf
     for label, right in probes:
@@ -482,10 +460,7 @@ def preflight(
         for completion, kind in (([*gold_turns, answer], "gold"), (junk, "junk")):
             env = ZoomEnvironment(zoom)
             env.reset(images=[image])
-            total = sum(
-                w * f(completions=[completion], label=[label], environments=[env])[0]
-                for f, w in zip(funcs, weights, strict=True)
-            )
+            total = func(completions=[completion], label=[label], environments=[env])[0]
             if kind == "gold":
                 worst_gold = min(worst_gold, total)
             else:

@@ -49,26 +49,30 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class JudgeConfig:
+    """The judge client's knobs. The ones a user sets come from the settings table
+    (`seekworld.service.settings.RewardSettings.judge_config`), which holds their defaults."""
+
     url: str  # base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8001/v1
     model: str
-    api_key: str = field(default="EMPTY", repr=False)  # vLLM accepts any key unless --api-key is set
-    mode: str = "binary"  # "binary": the verdict 0 or 1; "score": P(1) / (P(0) + P(1)) from logprobs
-    sees_image: bool = False  # send the label's image with the reasoning (a VLM judge)
-    timeout_s: float = 20.0  # one HTTP call
-    retries: int = 2  # extra tries after a timeout, connection error, 429 or 5xx
+    api_key: str = field(repr=False)  # vLLM accepts any key unless --api-key is set
+    mode: str  # "binary": the verdict 0 or 1; "score": P(1) / (P(0) + P(1)) from logprobs
+    sees_image: bool  # send the label's image with the reasoning (a VLM judge)
+    timeout_s: float  # one HTTP call
+    retries: int  # extra tries after a timeout, connection error, 429 or 5xx
+    concurrency: int  # judge calls in flight per process
+    budget_s: float  # a whole batch; unfinished samples then score 0 (judge_error)
+    max_tokens: int  # raise it for a judge that thinks before answering (Qwen3)
+    image_roots: tuple[str, ...]  # images are read only under these; none: text only
+    structured: bool  # ask for {"verdict": n} through an OpenAI/vLLM JSON schema
+    breaker_failures: int  # consecutive outage failures that open the circuit breaker (0: off)
+    breaker_cooldown_s: float  # skip the judge this long, then let one probe through
+    # Fixed by design, not settings:
     backoff_s: float = 0.5  # doubled after each failed try
-    concurrency: int = 32  # judge calls in flight per process
-    budget_s: float = 90.0  # a whole batch; unfinished samples then score 0 (judge_error)
     cache_size: int = 100_000  # verdicts kept (LRU)
-    max_tokens: int = 8  # raise it for a judge that thinks before answering (Qwen3)
     temperature: float = 0.0
     max_reasoning_chars: int = 8000  # longer reasoning is cut (head and tail kept)
     max_image_bytes: int = 20 * 1024 * 1024
-    image_roots: tuple[str, ...] = ()  # images are read only under these; none: text only
     image_max_side: int = 768  # re-encoded to at most this many pixels a side (a few hundred tokens)
-    structured: bool = False  # ask for {"verdict": n} through an OpenAI/vLLM JSON schema
-    breaker_failures: int = 5  # consecutive outage failures that open the circuit breaker (0: off)
-    breaker_cooldown_s: float = 30.0  # skip the judge this long, then let one probe through
 
     def __post_init__(self) -> None:
         if not self.url or not self.model:
@@ -271,6 +275,7 @@ class Judge:
             log.warning("judge: --judge-sees-image without --judge-image-root: images are not sent")
         self._given = client
         self._client = client if client is not None else self._make_client()
+        self._spare = self._client  # the client built at start, until a loop takes it
         self._lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._runner: _LoopThread | None = None
@@ -287,9 +292,10 @@ class Judge:
         with self._lock:
             lane = self._lanes.get(loop)
             if lane is None:
-                # The client built at start serves the first loop; another loop needs its own.
-                first = not self._lanes and self._client is not None
-                client = self._client if first or self._given is not None else self._make_client()
+                # An HTTP client's connections belong to the loop that opened them: the client
+                # built at start serves the first loop, every other loop gets its own.
+                client = self._given or self._spare or self._make_client()
+                self._spare = None
                 lane = self._lanes[loop] = _Lane(client, asyncio.Semaphore(self.config.concurrency))
             return lane
 

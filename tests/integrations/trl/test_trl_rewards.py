@@ -1,19 +1,17 @@
-"""TRL reward functions: one per component, named after it, summing (with TRL's weights) to exactly
-the reward the server gives; the prepared-row conversion TRL's VLM path reads."""
+"""The TRL reward function: the variant's total as the server pays it, each component logged as TRL
+logs a reward function's; the prepared-row conversion TRL's VLM path reads."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
 from seekworld.integrations.trl.data import PreparedDataError, to_trl_row
-from seekworld.integrations.trl.rewards import (
-    completion_text,
-    reward_functions,
-    variant_components,
-)
-from seekworld.rewards.variants import RewardConfig, score_response
+from seekworld.integrations.trl.rewards import completion_text, reward_function
+from seekworld.rewards.scoring import score_response
+from seekworld.rewards.variants import RewardConfig
 
 RESPONSES = [
     "<think>Cyrillic signs, onion domes.</think><answer>$Russia,Moscow$</answer>",
@@ -27,40 +25,43 @@ RESPONSES = [
 LABELS = ["$russia,moscow/москва$"] * len(RESPONSES)
 
 
+def _call(func, responses, labels, **kw):
+    metrics: dict[str, list[float]] = {}
+    completions = [[{"role": "assistant", "content": r}] for r in responses]
+    out = func(
+        completions=completions,
+        label=labels,
+        log_metric=lambda k, v: metrics.setdefault(k, []).append(v),
+        **kw,
+    )
+    return out, metrics
+
+
 @pytest.mark.parametrize("variant", ["rule", "rule+length", "distance", "rule+distance"])
-def test_weighted_functions_equal_the_served_reward(variant):
+def test_the_function_returns_the_served_total_and_logs_each_component(variant):
     config = RewardConfig.from_variant(variant)
-    funcs, weights = reward_functions(config)
-    assert [f.__name__ for f in funcs] == list(config.components)  # TRL logs rewards/<name>/mean
-    completions = [[{"role": "assistant", "content": r}] for r in RESPONSES]
-    per_func = [f(completions=completions, label=LABELS, trainer_state=None) for f in funcs]
-    for i, response in enumerate(RESPONSES):
-        expected = score_response(response, LABELS[i], config)
-        assert sum(w * v[i] for w, v in zip(weights, per_func, strict=True)) == pytest.approx(expected.reward)
-        for name, values in zip(config.components, per_func, strict=True):
-            assert values[i] == pytest.approx(expected.components[name])
+    func = reward_function(config)
+    assert func.__name__ == "seekworld"  # TRL logs the total as rewards/seekworld/mean
+    totals, metrics = _call(func, RESPONSES, LABELS)
+    expected = [score_response(r, LABELS[i], config) for i, r in enumerate(RESPONSES)]
+    assert totals == [e.reward for e in expected]
+    for name in config.components:
+        values = [e.components[name] for e in expected]
+        mean = sum(values) / len(values)
+        assert metrics[f"rewards/{name}/mean"] == [pytest.approx(mean)]
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        assert metrics[f"rewards/{name}/std"] == [pytest.approx(std)]
 
 
-def test_weights_override_reaches_trl():
-    _, weights = reward_functions(RewardConfig.from_variant("rule", "format=0.25,accuracy=3"))
-    assert weights == [0.25, 3.0]
+def test_weights_override_reaches_the_total():
+    config = RewardConfig.from_variant("rule", "format=0.25,accuracy=3")
+    totals, _ = _call(reward_function(config), RESPONSES[:1], LABELS[:1])
+    assert totals == [0.25 + 3.0]
 
 
 def test_unparseable_label_scores_zero_not_raises():
-    (fmt, acc), _ = reward_functions(RewardConfig.from_variant("rule"))
-    completions = [RESPONSES[0]]
-    assert acc(completions=completions, label=[""]) == [0.0]
-    assert fmt(completions=completions, label=[""]) == [0.0]  # like the server: label error -> 0
-
-
-def test_judge_component_is_a_batch_function_with_its_weight():
-    # the judge scores whole batches (seekworld/integrations/trl/rewards.py judge_reward): no per-sample fn
-    components = list(variant_components(RewardConfig.from_variant("rule+judge", "judge=3")))
-    assert [(n, w, s is None) for n, w, s in components] == [
-        ("format", 0.5, False),
-        ("accuracy", 2.0, False),
-        ("judge", 3.0, True),
-    ]
+    totals, metrics = _call(reward_function(RewardConfig.from_variant("rule")), RESPONSES[:1], [""])
+    assert totals == [0.0] and metrics["rewards/format/mean"] == [0.0]  # like the server: label error -> 0
 
 
 def test_completion_text_ignores_tool_turns():
@@ -73,21 +74,24 @@ def test_completion_text_ignores_tool_turns():
     assert completion_text("plain") == "plain"
 
 
-def test_recorder_writes_one_row_per_sample_after_every_component(tmp_path):
+def test_recorder_writes_one_row_per_sample(tmp_path):
     path = tmp_path / "samples.jsonl"
-    funcs, _ = reward_functions(RewardConfig.from_variant("rule"), recorder_path=path)
+    func = reward_function(RewardConfig.from_variant("rule"), recorder_path=path)
 
     class State:
         global_step = 4
 
-    completions = [[{"role": "assistant", "content": r}] for r in RESPONSES[:2]]
-    funcs[0](completions=completions, label=LABELS[:2], trainer_state=State())
-    assert not path.exists()  # accuracy not scored yet
-    funcs[1](completions=completions, label=LABELS[:2], trainer_state=State())
+    totals, _ = _call(func, RESPONSES[:2], LABELS[:2], trainer_state=State())
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [r["step"] for r in rows] == [5, 5]  # the update this batch feeds
+    assert [r["reward"] for r in rows] == totals
     for row in rows:
-        assert row["reward"] == pytest.approx(score_response(row["completion"], row["label"]).reward)
+        rescored = score_response(row["completion"], row["label"])
+        assert (row["reward"], row["format"], row["accuracy"]) == (
+            rescored.reward,
+            rescored.components["format"],
+            rescored.components["accuracy"],
+        )
 
 
 def test_prepared_row_becomes_trl_messages():

@@ -18,7 +18,7 @@ from seekworld.integrations.trl.zoom import (
     tool_messages,
     tool_rounds,
     transcript_turns,
-    zoom_reward_functions,
+    zoom_reward_function,
 )
 from seekworld.rewards.variants import RewardConfig
 from seekworld.zoom.crop import crop
@@ -239,9 +239,19 @@ def test_a_tokenizer_without_qwen_tokens_is_refused():
 
 
 def _score(env, completion, label=GALICIA, zoom=ZOOM):
-    funcs, weights = zoom_reward_functions(RewardConfig.from_variant("rule"), zoom)
-    values = {f.__name__: f(completions=[completion], label=[label], environments=[env])[0] for f in funcs}
-    return values, sum(w * values[f.__name__] for f, w in zip(funcs, weights, strict=True))
+    """(each component's value, the total) as TRL gets them: the total returned, components logged."""
+    func = zoom_reward_function(RewardConfig.from_variant("rule"), zoom)
+    metrics = {}
+    (total,) = func(
+        completions=[completion],
+        label=[label],
+        environments=[env],
+        log_metric=lambda k, v: metrics.setdefault(k, v),
+    )
+    values = {
+        k.split("/")[1]: v for k, v in metrics.items() if k.startswith("rewards/") and k.endswith("/mean")
+    }
+    return values, total
 
 
 def _tool(env, box):
@@ -366,7 +376,7 @@ def test_the_zoom_section_maps_onto_zoomconfig_and_grpo_arguments():
     assert zoom_config(config) == ZoomConfig(max_crops=2, tool_bonus=0.3)
     args = grpo_arguments(config, "cpu")
     assert args["max_tool_calling_iterations"] == 5  # 2 * 2 + 2 turns
-    assert args["reward_weights"] == [0.5, 1.0, 1.0]  # format, accuracy, tool_bonus
+    assert args["reward_weights"] == [1.0]  # one function: the episode total (format, accuracy, tool_bonus)
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,10 @@ def test_rewards_score_the_transcript_as_the_openrlhf_agent_does(zoom_run):
             episode.step(turn)
         expected = score_episode(episode, s["label"], RewardConfig.from_variant("rule"), zoom)
         assert s["format"] == 1.0
-        assert s["accuracy"] == expected.accuracy and s["tool_bonus"] == expected.components["tool_bonus"]
+        assert (
+            s["accuracy"] == expected.components["accuracy"]
+            and s["tool_bonus"] == expected.components["tool_bonus"]
+        )
         assert s["reward"] == pytest.approx(expected.reward)
     right = [s for s in samples if s["accuracy"] == 1.0]
     assert len(right) == 2 and all(s["reward"] == pytest.approx(0.5 + 1.0 + 0.25) for s in right)

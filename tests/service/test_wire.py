@@ -1,4 +1,5 @@
-"""score_batch: upstream's dict shape, numbers only, the same keys for every sample of a variant."""
+"""The OpenRLHF reply of a scored batch: upstream's dict shape, numbers only, the same keys for every
+sample of a variant; request validation."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import math
 
 import pytest
 
-from seekworld.rewards.batch import BatchError, score_batch, score_samples, to_openrlhf, validate_payload
 from seekworld.rewards.judge import Judge, JudgeResult
+from seekworld.rewards.scoring import score_samples
 from seekworld.rewards.variants import VARIANTS, RewardConfig
+from seekworld.service.wire import RequestError, extract_response, openrlhf_reply, validate_payload
 
 PROMPT = (
     "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Where?<|im_end|>\n<|im_start|>assistant\n"
@@ -24,6 +26,12 @@ NO_FORMAT = PROMPT + "China, Sichuan<|im_end|>"
 COORDS = PROMPT + "<think>clue</think><answer>30.66, 104.06</answer><|im_end|>"
 LABEL = "$china,sichuan/四川$"
 LABEL_XY = {"country": "China", "region": "Sichuan", "lat": 30.66, "lon": 104.06}
+
+
+def score_batch(queries, prompts, labels, config, judge=None, strict=False):
+    """What the service does with a request: cut each response out, score, reply."""
+    responses = [extract_response(q, p) for q, p in zip(queries, prompts, strict=True)]
+    return openrlhf_reply(score_samples(responses, labels, config, judge, strict=strict), config)
 
 
 def test_rule_batch_shape_and_values():
@@ -130,29 +138,31 @@ def test_judge_variant_without_a_judge_is_a_setup_error():
 
 
 def test_unexpected_error_scores_zero_unless_strict(monkeypatch):
-    import seekworld.rewards.batch as batch
+    import seekworld.rewards.scoring as scoring
 
     def boom(*a, **k):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(batch, "score_response", boom)
+    monkeypatch.setattr(scoring, "_rules", boom)
     config = RewardConfig.from_variant("rule")
     with pytest.raises(RuntimeError):
-        score_samples([RIGHT], [PROMPT], [LABEL], config, strict=True)
-    monkeypatch.undo()
-    monkeypatch.setattr(batch, "extract_response", boom)
-    samples = score_samples([RIGHT], [PROMPT], [LABEL], config)
-    assert samples[0].error == "RuntimeError"
-    assert to_openrlhf(samples, config)["rewards"] == [0.0]
+        score_batch([RIGHT], [PROMPT], [LABEL], config, strict=True)
+    out = score_batch([RIGHT, RIGHT], [PROMPT] * 2, [LABEL, LABEL], config)
+    assert out["rewards"] == [0.0, 0.0] and set(out["extra_logs"]) == {
+        "format",
+        "accuracy",
+        "answer_too_long",
+        "label_error",
+    }
+    samples = score_samples([RIGHT], [LABEL], config)
+    assert samples[0].error == "RuntimeError" and samples[0].reward == 0.0
 
 
-def test_non_finite_numbers_become_zero(monkeypatch):
+def test_non_finite_numbers_become_zero():
     config = RewardConfig.from_variant("rule")
-    samples = score_samples([RIGHT], [PROMPT], [LABEL], config)
-    from dataclasses import replace
-
-    bad = [replace(samples[0], score=replace(samples[0].score, reward=float("nan")))]
-    assert to_openrlhf(bad, config)["rewards"] == [0.0]
+    samples = score_samples([RIGHT], [LABEL], config)
+    samples[0].reward = float("nan")
+    assert openrlhf_reply(samples, config)["rewards"] == [0.0]
 
 
 @pytest.mark.parametrize(
@@ -169,7 +179,7 @@ def test_non_finite_numbers_become_zero(monkeypatch):
     ],
 )
 def test_validate_payload_names_the_problem(payload, message):
-    with pytest.raises(BatchError) as info:
+    with pytest.raises(RequestError) as info:
         validate_payload(payload)
     assert message in str(info.value)
 

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from seekworld.chat import QWEN, ChatTemplate
 from seekworld.rewards.variants import RewardConfig
-from seekworld.zoom.protocol import QWEN, ChatMarkers, ZoomConfig
+from seekworld.zoom.protocol import ZoomConfig
 
 __all__ = ["ZoomSettings"]
 
@@ -24,13 +25,13 @@ class ZoomSettings:
     zoom: ZoomConfig
     reward: RewardConfig
     judge: Any = None  # seekworld.rewards.judge.JudgeConfig, when the variant weighs the judge
-    markers: ChatMarkers = QWEN
+    markers: ChatTemplate = QWEN
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ZoomSettings:
         """SEEKWORLD_ZOOM_* (`ZoomConfig.from_env`) and SEEKWORLD_REWARD, SEEKWORLD_WEIGHTS,
         SEEKWORLD_JUDGE_* (the reward-service settings table). Raises ValueError."""
-        from seekworld.rewards.settings import ServiceConfig
+        from seekworld.service.settings import ServiceConfig
 
         service = ServiceConfig.from_env(env)
         return cls(ZoomConfig.from_env(env), service.reward, service.judge)

@@ -9,14 +9,7 @@ import sys
 import pytest
 
 from seekworld.cli.main import build_parser
-from seekworld.rewards.settings import (
-    ENV_VARS,
-    RewardSettings,
-    ServiceConfig,
-    SettingError,
-    rows,
-    train_keys,
-)
+from seekworld.service.settings import ENV_VARS, RewardSettings, ServiceConfig, SettingError
 from seekworld.train import launch
 from seekworld.train.config import ConfigError, default_config_text, load_config
 
@@ -50,7 +43,7 @@ def sample(row):
     return f"value-{row.name}"
 
 
-SAMPLES = {row.name: sample(row) for row in rows()}
+SAMPLES = {row.name: sample(row) for row in RewardSettings.rows()}
 
 
 def parse_serve(argv):
@@ -58,12 +51,12 @@ def parse_serve(argv):
 
 
 def test_every_sample_differs_from_its_default_and_is_valid():
-    for row in rows():
+    for row in RewardSettings.rows():
         assert SAMPLES[row.name] != row.default, row.name
     RewardSettings(**SAMPLES)  # in range
 
 
-@pytest.mark.parametrize("row", rows(), ids=lambda r: r.name)
+@pytest.mark.parametrize("row", RewardSettings.rows(), ids=lambda r: r.name)
 def test_flag_reaches_the_settings(row):
     value = SAMPLES[row.name]
     if row.kind is bool:
@@ -73,10 +66,10 @@ def test_flag_reaches_the_settings(row):
     settings = RewardSettings.from_args(parse_serve(argv), env={})
     assert getattr(settings, row.name) == value
     # ...and nothing else moved.
-    assert all(getattr(settings, r.name) == r.default for r in rows() if r is not row)
+    assert all(getattr(settings, r.name) == r.default for r in RewardSettings.rows() if r is not row)
 
 
-@pytest.mark.parametrize("row", [r for r in rows() if r.spec.env], ids=lambda r: r.name)
+@pytest.mark.parametrize("row", [r for r in RewardSettings.rows() if r.spec.env], ids=lambda r: r.name)
 def test_env_reaches_the_settings_and_serve(row):
     value = SAMPLES[row.name]
     text = ("1" if value else "0") if row.kind is bool else str(value)
@@ -102,7 +95,7 @@ def test_api_key_falls_back_to_openai_api_key():
 
 def _train_overrides():
     out = ["judge.mode=url", "judge.url=http://10.0.0.5:8001/v1/"]
-    for row in rows():
+    for row in RewardSettings.rows():
         if row.spec.train:
             value = SAMPLES[row.name]
             text = ("true" if value else "false") if row.kind is bool else repr(value).replace("'", '"')
@@ -113,7 +106,7 @@ def _train_overrides():
 def test_train_config_reaches_server_and_reward_file():
     """train config -> server argv -> flags -> settings, and -> env -> settings: all the same."""
     config = load_config(overrides=_train_overrides())
-    expected = {r.name: SAMPLES[r.name] for r in rows() if r.spec.train}
+    expected = {r.name: SAMPLES[r.name] for r in RewardSettings.rows() if r.spec.train}
     expected["judge_url"] = "http://10.0.0.5:8001/v1"
 
     argv = launch.reward_server_argv(config, 5123, None)
@@ -131,25 +124,25 @@ def test_train_config_reaches_server_and_reward_file():
 
 def test_train_config_holds_every_train_key_with_the_tables_default():
     config = load_config()
-    for row in rows():
+    for row in RewardSettings.rows():
         if row.spec.train:
             default = row.spec.train_default if row.spec.train_default is not None else row.default
             assert config[row.spec.train] == ("" if default is None else default), row.spec.train
-    assert len(set(train_keys())) == len(train_keys())
+    assert len(set(RewardSettings.train_keys())) == len(RewardSettings.train_keys())
     assert "#@" not in default_config_text()
 
 
 def test_settings_round_trip_through_argv_and_env():
     settings = RewardSettings(**SAMPLES)
     again = RewardSettings.from_args(parse_serve(settings.to_argv(("server", "service", "judge"))), env={})
-    secrets = {r.name for r in rows() if r.spec.secret}
-    for row in rows():
+    secrets = {r.name for r in RewardSettings.rows() if r.spec.secret}
+    for row in RewardSettings.rows():
         if row.name not in secrets:
             assert getattr(again, row.name) == getattr(settings, row.name), row.name
     env = settings.to_env(("server", "service", "judge"))
     assert not secrets & set(env), "secrets never leave through argv or env"
     from_env = RewardSettings.from_env(env)
-    for row in rows():
+    for row in RewardSettings.rows():
         if row.spec.env and row.name not in secrets:
             assert getattr(from_env, row.name) == getattr(settings, row.name), row.name
 

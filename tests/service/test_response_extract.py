@@ -2,7 +2,8 @@
 
 import pytest
 
-from seekworld.rewards.response import TEMPLATES, ChatTemplate, extract_response, resolve_template
+from seekworld.chat import TEMPLATES, ChatTemplate, resolve_template
+from seekworld.service.wire import extract_response
 
 QWEN_PROMPT = (
     "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\n"

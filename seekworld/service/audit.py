@@ -6,7 +6,7 @@ in one `os.write` per file on an O_APPEND descriptor before the HTTP answer is s
 answered its line is in the kernel, and a crash or restart of the server loses nothing already
 answered. Files roll over to the next sequence number at `max_bytes`, mid-batch if need be (no file grows
 past it unless one line alone is larger); nothing is deleted.
-Standard library only (the in-process reward file uses it too).
+Standard library only (the in-process reward files use it too).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class AuditLog:
-    def __init__(self, directory: str, max_bytes: int = 100 * 1024 * 1024, fsync: bool = False) -> None:
+    def __init__(self, directory: str, max_bytes: int, fsync: bool = False) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be > 0")
         self.directory = directory
