@@ -71,11 +71,9 @@ def _world_size() -> int:
 
 
 def _dtype(config: TrainConfig, device: str) -> str:
-    if config["trl.dtype"] != "auto":
-        return config["trl.dtype"]
-    if device == "cpu":
-        return "float32"
-    return {"bf16": "bfloat16", "fp16": "float16"}.get(config["deepspeed.param_dtype"], "float32")
+    from seekworld.train.gpu_support import local_gpu, log_once, trl_dtype
+
+    return log_once("dtype", trl_dtype(config, device, local_gpu() if device == "cuda" else None)).value
 
 
 def reward_config(config: TrainConfig) -> Any:
@@ -207,10 +205,10 @@ def model_path(config: TrainConfig) -> str:
 
 
 def _attn_implementation(config: TrainConfig, device: str) -> str:
-    name = config["model.attn_implementation"]
-    if name != "auto":
-        return name
-    return "flash_attention_2" if device == "cuda" and importlib.util.find_spec("flash_attn") else "sdpa"
+    from seekworld.train.gpu_support import choose_attention, log_once, probe
+
+    gpu, flash_attn = probe() if device == "cuda" else (None, False)
+    return log_once("attention", choose_attention(config["model.attn_implementation"], gpu, flash_attn)).value
 
 
 def _cap_pixels(processor: Any, config: TrainConfig) -> Any:
@@ -411,7 +409,14 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
         results.append(check_model(config))
     results.append(check_outputs(config))
     results.append(check_logging(config))
+    results.append(_check_gpu_fit(config, device))
     return results
+
+
+def _check_gpu_fit(config: TrainConfig, device: str) -> CheckResult:
+    from seekworld.train.gpu_support import check_gpu_fit, probe
+
+    return check_gpu_fit(config, *(probe() if device == "cuda" else (None, False)), device=device)
 
 
 def run_trl(config: TrainConfig, dry_run: bool = False, sample: int | None = None) -> int:
