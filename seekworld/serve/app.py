@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from seekworld.rewards.batch import BatchError, to_openrlhf, validate_payload
 from seekworld.serve.lmm_r1 import LabelLookupError, PromptLabels, fill_labels, flat_reply
 from seekworld.serve.metrics import Metrics
+from seekworld.serve.refusals import RefusalLog
 from seekworld.serve.service import RewardService, ServiceConfig
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app", "set_arrival"]
@@ -40,7 +41,7 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # a few thousand long queries in one 
 
 
 def _error(status: int, message: str, reason: str) -> tuple[Response, int]:
-    g.error_reason = reason
+    g.error_reason, g.error_message = reason, message
     return jsonify(error=message), status
 
 
@@ -104,6 +105,7 @@ def create_app(
     )
     app.extensions["seekworld"] = {"service": service, "metrics": metrics}
     token_bytes = token.encode() if token else None
+    refusals = RefusalLog(log)  # each refusal's reason in the server's log, rate-limited
 
     def authorised() -> bool:
         if token_bytes is None:
@@ -122,7 +124,9 @@ def create_app(
             metrics.requests.labels(str(response.status_code)).inc()
             metrics.latency.observe(time.perf_counter() - g.get("start", time.perf_counter()))
             if response.status_code >= 400:
-                metrics.errors.labels(g.get("error_reason", str(response.status_code))).inc()
+                reason = g.get("error_reason", str(response.status_code))
+                metrics.errors.labels(reason).inc()
+                refusals.note(response.status_code, reason, g.get("error_message", ""), request.remote_addr)
         return response
 
     @app.errorhandler(HTTPException)
