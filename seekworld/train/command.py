@@ -145,6 +145,9 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "trl.max_pixels",
         "trl.dtype",
         "trl.log_completions",
+        "trl.push_to_hub",
+        "trl.hub_model_id",
+        "trl.hub_private",
         # the zoom tool on backend=trl (seekworld.integrations.trl.zoom; refused with openrlhf)
         "zoom.enabled",
         "zoom.max_crops",

@@ -194,6 +194,9 @@ def _validate_trl(config: TrainConfig) -> None:
         raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
     _validate_trl_judge(config, reward.needs_judge)
     _validate_trl_zoom(config, reward.needs_judge)
+    from seekworld.integrations.trl.hub import validate_hub
+
+    validate_hub(config)
 
 
 def zoom_config(config: TrainConfig) -> Any:
@@ -271,6 +274,11 @@ def validate(config: TrainConfig) -> None:
     if config["backend"] == "trl":
         _validate_trl(config)
         return
+    if config["trl.push_to_hub"]:
+        raise ConfigError(
+            "trl.push_to_hub is for backend=trl; OpenRLHF writes Hugging Face folders (checkpoint.save_hf, "
+            "and the final model in checkpoint.save_path): upload one with `hf upload` (docs/train.md)"
+        )
     if config["zoom.enabled"]:
         raise ConfigError(
             "zoom.enabled is for backend=trl (the `zoom` tool); on OpenRLHF, zoom is the agent file: use "

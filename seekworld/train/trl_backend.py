@@ -136,6 +136,9 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "log_completions": config["trl.log_completions"],
         "use_vllm": vllm is not None,
     }
+    from seekworld.integrations.trl.hub import hub_arguments
+
+    args.update(hub_arguments(config))
     zoom = zoom_config(config)
     if zoom is not None:
         from seekworld.integrations.trl.zoom import tool_rounds, zoom_reward_functions
@@ -410,6 +413,9 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
     results.append(check_outputs(config))
     results.append(check_logging(config))
     results.append(_check_gpu_fit(config, device))
+    from seekworld.integrations.trl.hub import check_hub
+
+    results += [r for r in [check_hub(config)] if r is not None]
     return results
 
 
