@@ -43,10 +43,10 @@ def test_the_preflight_needs_a_token_and_never_reads_one_from_the_config():
 
 @pytest.mark.parametrize("repo", ["geo lab/x", "a/b/c", "/x", "x/", "-x"])
 def test_a_repository_id_the_hub_refuses_is_refused(repo):
-    with pytest.raises(ConfigError, match="trl.hub_model_id="):
+    with pytest.raises(ConfigError, match=r"trl\.hub_model_id="):
         load_config(SMOKE, ["trl.push_to_hub=true", f"trl.hub_model_id={repo}"])
 
 
 def test_openrlhf_points_to_its_hugging_face_folders_instead():
-    with pytest.raises(ConfigError, match="trl.push_to_hub is for backend=trl; OpenRLHF writes Hugging Face"):
+    with pytest.raises(ConfigError, match=r"trl\.push_to_hub is for backend=trl; OpenRLHF writes"):
         load_config(None, ["trl.push_to_hub=true"])
