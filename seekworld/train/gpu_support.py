@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from seekworld.train.config import TrainConfig
-    from seekworld.train.preflight import CheckResult
 
 __all__ = [
     "SM80",
     "Choice",
+    "Fit",
     "Gpu",
     "check_gpu_fit",
     "choose_attention",
@@ -157,9 +157,16 @@ def log_once(what: str, choice: Choice) -> Choice:
     return choice
 
 
-def check_gpu_fit(
-    config: TrainConfig, gpu: Gpu | None, flash_attn: bool, device: str | None = None
-) -> CheckResult:
+@dataclass(frozen=True)
+class Fit:
+    """The preflight's "gpu fit" line: ok, detail, warning."""
+
+    ok: bool
+    detail: str
+    warning: bool = False
+
+
+def check_gpu_fit(config: TrainConfig, gpu: Gpu | None, flash_attn: bool, device: str | None = None) -> Fit:
     """The preflight line: the attention and the dtype this run will use on `gpu`, and why.
     `device` is the TRL backend's (`cpu`/`cuda`); None for OpenRLHF.
 
@@ -167,15 +174,13 @@ def check_gpu_fit(
     (`openrlhf/trainer/ray/vllm_engine.py`), so below sm80 it cannot run: the check fails there and
     names the TRL backend, which trains in float16 there.
     """
-    from seekworld.train.preflight import CheckResult
-
     attention = choose_attention(config["model.attn_implementation"], gpu, flash_attn)
     if device is not None:
         dtype = trl_dtype(config, device, gpu)
         if dtype.value == "bfloat16" and gpu is not None and gpu.capability < SM80:
             detail = f"attention {attention}; trl.dtype=bfloat16 but {gpu.name} is {gpu.sm}"
             detail += ": set trl.dtype=auto (float16 there)"
-            return CheckResult("gpu fit", False, detail)
+            return Fit(False, detail)
     else:
         dtype = choose_dtype(config["deepspeed.param_dtype"], gpu)
         if gpu is not None and gpu.capability < SM80:
@@ -183,5 +188,5 @@ def check_gpu_fit(
                 f"attention {attention}; {gpu.name} is {gpu.sm}: upstream OpenRLHF 0.11.2 runs vLLM in "
                 "bfloat16, which needs sm80 or newer: train on this GPU with backend=trl (float16)"
             )
-            return CheckResult("gpu fit", False, detail)
-    return CheckResult("gpu fit", True, f"attention {attention}; dtype {dtype}", warning=attention.fallback)
+            return Fit(False, detail)
+    return Fit(True, f"attention {attention}; dtype {dtype}", warning=attention.fallback)

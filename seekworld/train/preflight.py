@@ -754,7 +754,12 @@ def check_environment(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
     dtype those GPUs get (seekworld.train.gpu_support)."""
     from seekworld.train.gpu_support import check_gpu_fit, probe
 
-    return check_gpus(config, dry_run) + check_packages(config, dry_run) + [check_gpu_fit(config, *probe())]
+    fit = check_gpu_fit(config, *probe())
+    return [
+        *check_gpus(config, dry_run),
+        *check_packages(config, dry_run),
+        CheckResult("gpu fit", fit.ok, fit.detail, fit.warning),
+    ]
 
 
 def run_preflight(

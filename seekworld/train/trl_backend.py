@@ -415,14 +415,17 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
     results.append(_check_gpu_fit(config, device))
     from seekworld.integrations.trl.hub import check_hub
 
-    results += [r for r in [check_hub(config)] if r is not None]
+    hub = check_hub(config)
+    if hub is not None:
+        results.append(CheckResult("hub", *hub))
     return results
 
 
 def _check_gpu_fit(config: TrainConfig, device: str) -> CheckResult:
     from seekworld.train.gpu_support import check_gpu_fit, probe
 
-    return check_gpu_fit(config, *(probe() if device == "cuda" else (None, False)), device=device)
+    fit = check_gpu_fit(config, *(probe() if device == "cuda" else (None, False)), device=device)
+    return CheckResult("gpu fit", fit.ok, fit.detail, fit.warning)
 
 
 def run_trl(config: TrainConfig, dry_run: bool = False, sample: int | None = None) -> int:

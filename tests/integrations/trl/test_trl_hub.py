@@ -33,12 +33,12 @@ def test_trl_takes_the_hub_arguments():
 
 def test_the_preflight_needs_a_token_and_never_reads_one_from_the_config():
     config = load_config(SMOKE, PUSH)
-    missing = check_hub(config, token="")
-    assert not missing.ok and "set HF_TOKEN or run `hf auth login`" in missing.detail
-    found = check_hub(config, token="hf_secret")
-    assert found.ok and "geo-lab/seekworld-3b (private)" in found.detail and "hf_secret" not in found.detail
-    unnamed = check_hub(load_config(SMOKE, ["trl.push_to_hub=true"]), token="hf_x")
-    assert "<the token's account>/trl-cpu-smoke (private)" in unnamed.detail
+    ok, detail = check_hub(config, token="")
+    assert not ok and "set HF_TOKEN or run `hf auth login`" in detail
+    ok, detail = check_hub(config, token="hf_secret")
+    assert ok and "geo-lab/seekworld-3b (private)" in detail and "hf_secret" not in detail
+    _, unnamed = check_hub(load_config(SMOKE, ["trl.push_to_hub=true"]), token="hf_x")
+    assert "<the token's account>/trl-cpu-smoke (private)" in unnamed
 
 
 @pytest.mark.parametrize("repo", ["geo lab/x", "a/b/c", "/x", "x/", "-x"])
