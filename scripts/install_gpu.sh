@@ -316,7 +316,8 @@ if [[ "$MODE" == "check" ]]; then
     row cuda-usable True "$cuda"
     [[ "$cuda" == True ]] || short=1
     if [[ ${#blockers[@]} -gt 0 ]]; then
-        (IFS=';'; say "install_gpu.sh --check: cannot train here: ${blockers[*]}")
+        joined="$(printf '%s; ' "${blockers[@]}")"
+        say "install_gpu.sh --check: cannot train here: ${joined%; }"
         short=1
     fi
     if [[ "$short" == 0 ]]; then say "install_gpu.sh --check: everything at its pin"; else
