@@ -28,6 +28,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from seekworld.serve.metrics import Metrics
+from seekworld.serve.refusals import RefusalLog
 from seekworld.service.service import RewardService
 from seekworld.service.settings import ServerOptions, ServiceConfig
 from seekworld.service.wire import LabelLookupError, PromptLabels, RequestError, fill_labels, validate_payload
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 def _error(status: int, message: str, reason: str) -> tuple[Response, int]:
-    g.error_reason = reason
+    g.error_reason, g.error_message = reason, message
     return jsonify(error=message), status
 
 
@@ -99,6 +100,7 @@ def create_app(
     )
     app.extensions["seekworld"] = {"service": service, "metrics": metrics}
     token_bytes = token.encode() if token else None
+    refusals = RefusalLog(log)  # each refusal's reason in the server's log, rate-limited
 
     def authorised() -> bool:
         if token_bytes is None:
@@ -117,7 +119,9 @@ def create_app(
             metrics.requests.labels(str(response.status_code)).inc()
             metrics.latency.observe(time.perf_counter() - g.get("start", time.perf_counter()))
             if response.status_code >= 400:
-                metrics.errors.labels(g.get("error_reason", str(response.status_code))).inc()
+                reason = g.get("error_reason", str(response.status_code))
+                metrics.errors.labels(reason).inc()
+                refusals.note(response.status_code, reason, g.get("error_message", ""), request.remote_addr)
         return response
 
     @app.errorhandler(HTTPException)

@@ -18,6 +18,7 @@ from typing import Any
 
 from seekworld.service.settings import RewardSettings
 from seekworld.train.config import TrainConfig
+from seekworld.train.gpu_support import Gpu, choose_attention
 
 __all__ = [
     "DERIVED",
@@ -144,6 +145,9 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "trl.max_pixels",
         "trl.dtype",
         "trl.log_completions",
+        "trl.push_to_hub",
+        "trl.hub_model_id",
+        "trl.hub_private",
         # the zoom tool on backend=trl (seekworld.integrations.trl.zoom; refused with openrlhf)
         "zoom.enabled",
         "zoom.max_crops",
@@ -156,11 +160,8 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
 )
 
 
-def _attn(config: TrainConfig, flash_attn: bool) -> str:
-    choice = config["model.attn_implementation"]
-    if choice == "auto":
-        return "flash_attention_2" if flash_attn else "sdpa"
-    return choice
+def _attn(config: TrainConfig, ctx: dict[str, Any]) -> str:
+    return choose_attention(config["model.attn_implementation"], ctx["gpu"], ctx["flash_attn"]).value
 
 
 def _wandb(key: str) -> Callable[[TrainConfig, dict[str, Any]], Any]:
@@ -171,9 +172,9 @@ def _wandb(key: str) -> Callable[[TrainConfig, dict[str, Any]], Any]:
 
 
 # `=name` sources of FLAGS: values computed from several keys or from the launch context
-# (ctx: reward_url, flash_attn, wandb_key).
+# (ctx: reward_url, gpu, flash_attn, wandb_key).
 DERIVED: dict[str, Callable[[TrainConfig, dict[str, Any]], Any]] = {
-    "attn_implementation": lambda c, ctx: _attn(c, ctx["flash_attn"]),
+    "attn_implementation": _attn,
     "reward_url": lambda c, ctx: ctx["reward_url"],
     # Colocated: one engine per vllm_tensor_parallel_size GPUs of the actor (upstream asserts it).
     "vllm_num_engines": lambda c, ctx: (
@@ -194,10 +195,15 @@ def _format_value(value: Any) -> str:
 
 
 def upstream_args(
-    config: TrainConfig, *, reward_url: str, flash_attn: bool = False, wandb_key: str | None = None
+    config: TrainConfig,
+    *,
+    reward_url: str,
+    gpu: Gpu | None = None,
+    flash_attn: bool = False,
+    wandb_key: str | None = None,
 ) -> list[str]:
     """The flags for train_ppo_ray (without the interpreter and module), in FLAGS order."""
-    ctx = {"reward_url": reward_url, "flash_attn": flash_attn, "wandb_key": wandb_key}
+    ctx = {"reward_url": reward_url, "gpu": gpu, "flash_attn": flash_attn, "wandb_key": wandb_key}
     argv: list[str] = []
     for source, flag in FLAGS:
         value = DERIVED[source[1:]](config, ctx) if source.startswith("=") else config[source]
@@ -218,6 +224,7 @@ def build_command(
     config: TrainConfig,
     *,
     reward_url: str,
+    gpu: Gpu | None = None,
     flash_attn: bool = False,
     wandb_key: str | None = None,
     python: str | None = None,
@@ -225,11 +232,12 @@ def build_command(
     """The full argv: `<python> -m openrlhf.cli.train_ppo_ray <flags>`.
 
     reward_url: what `--reward.remote_url` gets (comma-joined URLs, or the reward file's path).
-    flash_attn: whether flash_attn imports here (decides model.attn_implementation=auto).
+    gpu, flash_attn: this node's weakest GPU and whether flash_attn imports here; together they
+    decide model.attn_implementation=auto (seekworld.train.gpu_support.choose_attention).
     wandb_key: passed as `--logger.wandb.key` when logging.wandb is on (upstream takes it so).
     """
     interpreter = python or config["upstream.python"] or sys.executable
-    args = upstream_args(config, reward_url=reward_url, flash_attn=flash_attn, wandb_key=wandb_key)
+    args = upstream_args(config, reward_url=reward_url, gpu=gpu, flash_attn=flash_attn, wandb_key=wandb_key)
     return [interpreter, "-m", UPSTREAM_ENTRY, *args]
 
 

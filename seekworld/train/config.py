@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -143,6 +144,8 @@ ESTIMATOR_SETTINGS: dict[str, tuple[str, str | None]] = {
 DEVICES = ("auto", "cpu", "cuda")
 VLLM_MODES = ("auto", "colocate", "server", "off")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+# A Hugging Face repository id (trl.hub_model_id, pushed by seekworld.integrations.trl.hub).
+_HUB_REPO_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _validate_trl(config: TrainConfig) -> None:
@@ -191,6 +194,11 @@ def _validate_trl(config: TrainConfig) -> None:
         raise ConfigError(f"reward.variant / reward.weights: {exc}") from None
     _validate_trl_judge(config, reward.needs_judge)
     _validate_trl_zoom(config, reward.needs_judge)
+    repo = config["trl.hub_model_id"]
+    if repo and (len(repo) > 96 or not _HUB_REPO_ID.fullmatch(repo)):
+        raise ConfigError(
+            f"trl.hub_model_id={repo!r}: use 'name' or 'user-or-org/name' (letters, digits, . _ -)"
+        )
 
 
 def zoom_config(config: TrainConfig) -> Any:
@@ -268,6 +276,11 @@ def validate(config: TrainConfig) -> None:
     if config["backend"] == "trl":
         _validate_trl(config)
         return
+    if config["trl.push_to_hub"]:
+        raise ConfigError(
+            "trl.push_to_hub is for backend=trl; OpenRLHF writes Hugging Face folders (checkpoint.save_hf, "
+            "and the final model in checkpoint.save_path): upload one with `hf upload` (docs/train.md)"
+        )
     if config["zoom.enabled"]:
         raise ConfigError(
             "zoom.enabled is for backend=trl (the `zoom` tool); on OpenRLHF, zoom is the agent file: use "

@@ -750,8 +750,16 @@ def check_agent(config: TrainConfig, argv: Sequence[str], env: dict[str, str]) -
 
 
 def check_environment(config: TrainConfig, dry_run: bool) -> list[CheckResult]:
-    """GPUs and packages: what a real run checks before it starts anything."""
-    return check_gpus(config, dry_run) + check_packages(config, dry_run)
+    """GPUs and packages: what a real run checks before it starts anything; then the attention and
+    dtype those GPUs get (seekworld.train.gpu_support)."""
+    from seekworld.train.gpu_support import check_gpu_fit, probe
+
+    fit = check_gpu_fit(config, *probe())
+    return [
+        *check_gpus(config, dry_run),
+        *check_packages(config, dry_run),
+        CheckResult("gpu fit", fit.ok, fit.detail, fit.warning),
+    ]
 
 
 def run_preflight(

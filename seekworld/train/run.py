@@ -7,7 +7,6 @@ also on Ctrl-C, SIGTERM and SIGHUP.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from types import FrameType
 from seekworld.errors import UsageError
 from seekworld.train.command import build_command, format_command
 from seekworld.train.config import TrainConfig, absolute_paths
+from seekworld.train.gpu_support import choose_attention, log_once, probe
 from seekworld.train.launch import LaunchError, Services, reward_env
 from seekworld.train.preflight import CheckResult, check_environment, format_report, run_preflight
 
@@ -96,10 +96,13 @@ def run_openrlhf(config: TrainConfig, options: RunOptions) -> int:
             for name, pid in services.pids().items():
                 print(f"started {name}: pid {pid} (log {log_dir / (name + '.log')})", flush=True)
             env = {**os.environ, **reward_env(config)}
+            gpu, flash_attn = probe()
+            log_once("attention", choose_attention(config["model.attn_implementation"], gpu, flash_attn))
             argv = build_command(
                 config,
                 reward_url=services.reward_url or "http://127.0.0.1:0/get_reward",
-                flash_attn=importlib.util.find_spec("flash_attn") is not None,
+                gpu=gpu,
+                flash_attn=flash_attn,
                 wandb_key=os.environ.get("WANDB_API_KEY"),
             )
             shown = format_command(argv)

@@ -71,11 +71,9 @@ def _world_size() -> int:
 
 
 def _dtype(config: TrainConfig, device: str) -> str:
-    if config["trl.dtype"] != "auto":
-        return config["trl.dtype"]
-    if device == "cpu":
-        return "float32"
-    return {"bf16": "bfloat16", "fp16": "float16"}.get(config["deepspeed.param_dtype"], "float32")
+    from seekworld.train.gpu_support import local_gpu, log_once, trl_dtype
+
+    return log_once("dtype", trl_dtype(config, device, local_gpu() if device == "cuda" else None)).value
 
 
 def reward_config(config: TrainConfig) -> Any:
@@ -134,6 +132,9 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "log_completions": config["trl.log_completions"],
         "use_vllm": vllm is not None,
     }
+    from seekworld.integrations.trl.hub import hub_arguments
+
+    args.update(hub_arguments(config))
     zoom = zoom_config(config)
     if zoom is not None:
         from seekworld.integrations.trl.zoom import tool_rounds
@@ -202,10 +203,10 @@ def model_path(config: TrainConfig) -> str:
 
 
 def _attn_implementation(config: TrainConfig, device: str) -> str:
-    name = config["model.attn_implementation"]
-    if name != "auto":
-        return name
-    return "flash_attention_2" if device == "cuda" and importlib.util.find_spec("flash_attn") else "sdpa"
+    from seekworld.train.gpu_support import choose_attention, log_once, probe
+
+    gpu, flash_attn = probe() if device == "cuda" else (None, False)
+    return log_once("attention", choose_attention(config["model.attn_implementation"], gpu, flash_attn)).value
 
 
 def _cap_pixels(processor: Any, config: TrainConfig) -> Any:
@@ -407,7 +408,20 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
         results.append(check_model(config))
     results.append(check_outputs(config))
     results.append(check_logging(config))
+    results.append(_check_gpu_fit(config, device))
+    from seekworld.integrations.trl.hub import check_hub
+
+    hub = check_hub(config)
+    if hub is not None:
+        results.append(CheckResult("hub", *hub))
     return results
+
+
+def _check_gpu_fit(config: TrainConfig, device: str) -> CheckResult:
+    from seekworld.train.gpu_support import check_gpu_fit, probe
+
+    fit = check_gpu_fit(config, *(probe() if device == "cuda" else (None, False)), device=device)
+    return CheckResult("gpu fit", fit.ok, fit.detail, fit.warning)
 
 
 def run_trl(config: TrainConfig, dry_run: bool = False, sample: int | None = None) -> int:

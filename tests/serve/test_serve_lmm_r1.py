@@ -1,14 +1,13 @@
-"""lmm-r1 users: `seekworld serve --protocol lmm-r1 [--dataset TRAIN.jsonl]` and the lmm-r1 reward file.
+"""lmm-r1 users: `seekworld serve --protocol lmm-r1 [--dataset TRAIN.jsonl]`: the label lookup and
+the flat reply. Both lmm-r1 clients (old and current) against the server and the reward file:
+tests/serve/test_lmm_r1_clients.py.
 
-The client below is written from lmm-r1's documented behaviour (not its code): it posts
-`{"query", "prompts", "labels"}` once per micro-batch, turns every top-level value of the JSON reply
-into `torch.tensor(value)`, and concatenates the `rewards`. SeekWorld's lmm-r1 script passes no
-`--label_key`, so its labels arrive as empty strings and `prompts` are the rows' `message` strings.
+SeekWorld's lmm-r1 script passes no `--label_key`, so its labels arrive as empty strings and
+`prompts` are the rows' `message` strings.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -115,41 +114,7 @@ def test_openrlhf_protocol_still_scores_an_empty_label_zero():
     assert r.status_code == 200 and r.get_json()["extra_logs"]["label_error"] == [1.0]
 
 
-# ---- a real server and an lmm-r1-like client --------------------------------------------------
-
-def lmm_r1_fetch(url: str, queries: list[str], prompts: list[str], labels: list, micro_batch: int = 2):
-    """lmm-r1's remote reward call, per its documented behaviour: one POST per micro-batch, every
-    top-level reply value through torch.tensor, the rewards concatenated."""
-    torch = pytest.importorskip("torch")
-    per_key: dict[str, list] = {}
-    for start in range(0, len(queries), micro_batch):
-        body = {
-            "query": queries[start : start + micro_batch],
-            "prompts": prompts[start : start + micro_batch],
-            "labels": labels[start : start + micro_batch],
-        }
-        req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            reply = json.loads(r.read())
-        for key, value in reply.items():
-            per_key.setdefault(key, []).append(torch.tensor(value))
-    return {key: torch.cat(parts) for key, parts in per_key.items()}
-
-
-def test_lmm_r1_client_against_seekworld_serve(server):
-    torch = pytest.importorskip("torch")
-    url = f"http://127.0.0.1:{server('--protocol', 'lmm-r1', '--dataset', str(SAMPLE))}/get_reward"
-    prompts = [MOSCOW["message"], ATTICA["message"], MOSCOW["message"]]
-    out = lmm_r1_fetch(url, [RIGHT, WRONG, WRONG], prompts, ["", "", ""])
-    assert set(out) == {"rewards", "scores", "format", "accuracy", "answer_too_long", "label_error"}
-    assert out["rewards"].tolist() == [1.5, 0.5, 1.5]  # the third: Moscow's prompt, Moscow's answer
-    assert out["accuracy"].dtype in (torch.float32, torch.float64)
-
-
-def test_the_openrlhf_reply_is_what_broke_the_lmm_r1_client(server):
-    url = f"http://127.0.0.1:{server('--reward', 'rule')}/get_reward"
-    with pytest.raises((TypeError, ValueError, RuntimeError), match=r"dtype|dict"):
-        lmm_r1_fetch(url, [RIGHT], [MOSCOW["message"]], [MOSCOW["answer"]])
+# ---- the server process -----------------------------------------------------------------------
 
 
 def test_serve_refuses_a_bad_dataset_before_binding(tmp_path):
@@ -160,44 +125,6 @@ def test_serve_refuses_a_bad_dataset_before_binding(tmp_path):
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "train.jsonl:1: line is not JSON" in done.stderr
-
-
-# ---- the lmm-r1 reward file -------------------------------------------------------------------
-
-
-def load_reward_file(monkeypatch, **env: str):
-    """Load the file by path, as lmm-r1 does (spec_from_file_location + exec_module)."""
-    pytest.importorskip("torch")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    path = REPO / "seekworld" / "integrations" / "lmm_r1" / "reward_func.py"
-    spec = importlib.util.spec_from_file_location("reward_func", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_reward_file_returns_tensors_lmm_r1_can_pop_and_move(monkeypatch):
-    torch = pytest.importorskip("torch")
-    module = load_reward_file(monkeypatch, SEEKWORLD_DATASET=str(SAMPLE))
-    result = module.reward_func([RIGHT, WRONG], [MOSCOW["message"], ATTICA["message"]], ["", ""])
-    rewards = result.pop("rewards").to("cpu")
-    assert rewards.tolist() == [1.5, 0.5]
-    assert all(isinstance(v, torch.Tensor) and v.shape == (2,) for v in result.values())
-    assert result["accuracy"].tolist() == [1.0, 0.0]
-
-
-def test_reward_file_without_dataset_refuses_empty_labels(monkeypatch):
-    monkeypatch.delenv("SEEKWORLD_DATASET", raising=False)
-    module = load_reward_file(monkeypatch)
-    with pytest.raises(LabelLookupError, match="--label_key answer"):
-        module.reward_func([RIGHT], [MOSCOW["message"]], [""])
-    assert module.reward_func([RIGHT], [MOSCOW["message"]], [MOSCOW["answer"]])["rewards"].tolist() == [1.5]
-
-
-def test_reward_file_with_a_bad_dataset_fails_at_load(monkeypatch, tmp_path):
-    with pytest.raises(LabelLookupError, match="cannot read"):
-        load_reward_file(monkeypatch, SEEKWORLD_DATASET=str(tmp_path / "missing.jsonl"))
 
 
 def test_http_error_body_is_json(server):

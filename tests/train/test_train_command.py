@@ -25,6 +25,7 @@ from seekworld.train.command import (
     redact,
 )
 from seekworld.train.config import load_config
+from seekworld.train.gpu_support import Gpu
 
 pytest.importorskip("openrlhf", reason="pip install --no-deps openrlhf==0.11.2")
 
@@ -138,11 +139,14 @@ def test_derived_values():
     config = load_config(
         overrides=["cluster.nodes=2", "reward.host=0.0.0.0", "cluster.vllm_tensor_parallel_size=2"]
     )
-    argv = build_command(config, reward_url=URL, flash_attn=True, python="python")
+    a100 = Gpu("NVIDIA A100-SXM4-80GB", (8, 0))  # a description of a GPU, for the choice only
+    argv = build_command(config, reward_url=URL, gpu=a100, flash_attn=True, python="python")
     pairs = dict(itertools.pairwise(argv))
     assert pairs["--vllm.num_engines"] == "8"  # 2 nodes x 8 GPUs / TP 2
     assert pairs["--actor.num_nodes"] == pairs["--ref.num_nodes"] == "2"
     assert pairs["--ds.attn_implementation"] == "flash_attention_2"
+    t4 = build_command(config, reward_url=URL, gpu=Gpu("Tesla T4", (7, 5)), flash_attn=True, python="python")
+    assert dict(itertools.pairwise(t4))["--ds.attn_implementation"] == "sdpa"  # flash-attn 2 needs sm80
 
 
 def test_wandb_key_is_passed_but_never_shown():
