@@ -83,9 +83,9 @@ def main() -> int:
 
     import torch
 
+    from seekworld.integrations.trl.backend import train
     from seekworld.train.config import load_config
     from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up, warmup_reply
-    from seekworld.train.trl_backend import train
 
     torch.set_num_threads(1)  # a 64-wide model: threads only add overhead
     rng = random.Random(args.seed)

@@ -11,24 +11,47 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "seekworld"
 
-# Domain packages (pure logic and data work) and the adapters that wire them to the outside world.
-DOMAIN = (
-    "seekworld.geo",
-    "seekworld.rewards",
-    "seekworld.zoom",
-    "seekworld.prepare",
-    "seekworld.eval",
-    "seekworld.chat",
-    "seekworld.errors",
-    "seekworld.registry",
+# The layers, lowest first. Each module belongs to exactly one (test_every_module_has_a_layer), and
+# imports only from its own layer and the ones below (test_imports_go_down_the_layers).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # Leaves: the standard library only (the error base, I/O helpers, the version).
+    ("leaf", ("seekworld.errors", "seekworld.io", "seekworld._version")),
+    # Pure logic and data work: the gazetteer, the rewards, the zoom protocol, data preparation,
+    # evaluation's core, SFT data, traces.
+    (
+        "domain",
+        (
+            "seekworld.registry",
+            "seekworld.layered_config",
+            "seekworld.chat",
+            "seekworld.geo",
+            "seekworld.rewards",
+            "seekworld.zoom",
+            "seekworld.prepare",
+            "seekworld.eval",
+            "seekworld.sft",
+            "seekworld.traces",
+        ),
+    ),
+    # The reward service: settings, wire formats, the service object (no HTTP, no framework).
+    ("service", ("seekworld.service",)),
+    # The launchers: `seekworld train`'s config, preflight and the OpenRLHF launch.
+    ("train", ("seekworld.train",)),
+    # Framework and server glue, the CLI, the demo, the package-top API.
+    (
+        "adapter",
+        (
+            "seekworld.serve",
+            "seekworld.integrations",
+            "seekworld.cli",
+            "seekworld.demo",
+            "seekworld.__main__",
+        ),
+    ),
+    ("api", ("seekworld",)),
 )
-# Servers, the CLI, framework glue, the demo, and the training launchers.
-ADAPTERS = ("seekworld.serve", "seekworld.cli", "seekworld.integrations", "seekworld.demo", "seekworld.train")
-# Leaves: they import nothing from seekworld but each other (the error base is a leaf too).
-LEAVES = ("seekworld.io", "seekworld.errors")
 # Eval's adapters: the engines call model servers and libraries, not part of eval's core.
 NOT_CORE = ("seekworld.eval.engines",)
-
 
 
 def _module_name(path: Path) -> str:
@@ -98,7 +121,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+def _under(name: str, prefixes: str | tuple[str, ...]) -> bool:
+    prefixes = (prefixes,) if isinstance(prefixes, str) else prefixes
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
@@ -113,20 +137,42 @@ def test_no_import_cycle():
     assert _cycles(_graph()) == []
 
 
-def test_io_and_errors_are_leaves():
+def _layer(module: str) -> int:
+    """Index of the most specific layer prefix naming `module`."""
+    best, rank = -1, -1
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for p in prefixes:
+            if _under(module, p) and len(p) > best:
+                best, rank = len(p), i
+    return rank
+
+
+def test_every_module_has_a_layer():
+    assert [m for m in _graph() if _layer(m) < 0] == []
+
+
+def test_imports_go_down_the_layers():
     graph = _graph()
-    leaks = {(m, d) for m, deps in graph.items() if _under(m, LEAVES) for d in deps}
-    assert {(m, d) for m, d in leaks if not _under(d, LEAVES)} == set()
+    up = {
+        (m, d) for m, deps in graph.items() if not _under(m, NOT_CORE) for d in deps if _layer(d) > _layer(m)
+    }
+    assert up == set()
 
 
-def test_domain_imports_no_adapter():
+def test_leaves_import_only_leaves():
+    graph = _graph()
+    assert {(m, d) for m, deps in graph.items() if _layer(m) == 0 for d in deps if _layer(d) != 0} == set()
+
+
+def test_training_sft_and_rewards_know_no_framework_glue():
+    """`seekworld train` reaches TRL only through the CLI; the rewards and SFT data never import it."""
     graph = _graph()
     bad = {
         (m, d)
         for m, deps in graph.items()
-        if _under(m, DOMAIN) and not _under(m, NOT_CORE)
+        if _under(m, ("seekworld.train", "seekworld.sft", "seekworld.rewards", "seekworld.service"))
         for d in deps
-        if _under(d, ADAPTERS)
+        if _under(d, ("seekworld.integrations", "seekworld.serve", "seekworld.cli"))
     }
     assert bad == set()
 

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from seekworld import __version__
+from seekworld._version import __version__
 from seekworld.errors import SeekworldError
 
 # Subcommand name -> module under seekworld.cli (module names avoid Python keywords and clashes).

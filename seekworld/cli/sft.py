@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     config = load_sft_config(args.config, args.set)
     if args.dry_run:
-        from seekworld.sft.train import check_rows
+        from seekworld.sft.data import check_rows
 
         for key in ("data.train", "data.eval"):
             if config[key]:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{key}: {len(rows)} rows ok ({config[key]})")
         print(f"model: {config['model.path']} -> {config['train.output_dir']}")
         return 0
-    from seekworld.sft.train import run_sft
+    from seekworld.integrations.trl.sft import run_sft
 
     summary = run_sft(config)
     print(json.dumps(summary))

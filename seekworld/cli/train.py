@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = RunOptions(dry_run=args.dry_run, sample=args.sample, log_dir=args.log_dir)
     if config["backend"] == "trl":
-        from seekworld.train.trl_backend import run_trl
+        from seekworld.integrations.trl.run import run_trl
 
         return run_trl(config, dry_run=options.dry_run, sample=options.sample)
     return run_openrlhf(config, options)

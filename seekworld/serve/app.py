@@ -60,6 +60,14 @@ class _SlowBody(Exception):
     pass
 
 
+class _Refused(Exception):
+    """A request answered with a 4xx: status, the message the client gets, the reason counted."""
+
+    def __init__(self, status: int, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.reason = status, message, reason
+
+
 def _read_limited(stream: Any, limit: int, deadline: float) -> bytes:
     """Up to `limit` bytes; raises _SlowBody past `deadline` (each read is also bounded by the
     socket's timeout, set by the worker), so a trickling client cannot hold a thread."""
@@ -75,6 +83,59 @@ def _read_limited(stream: Any, limit: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+def _authorised(token: bytes | None) -> bool:
+    if token is None:
+        return True
+    header = request.headers.get("Authorization", "")
+    given = header[7:].strip() if header[:7].lower() == "bearer " else request.args.get("token", "")
+    return hmac.compare_digest(given.encode(), token)
+
+
+def _payload(options: ServerOptions) -> tuple[list[str], list[str], list[Any]]:
+    """The request's (queries, prompts, labels), read within the body limits. Raises _Refused."""
+    limit, timeout_s = options.max_body_bytes, options.body_timeout_s
+    too_large = _Refused(413, f"body over the limit of {limit} bytes", "too_large")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    # Chunked bodies too: werkzeug would cut one at the limit silently; read one byte past it.
+    stream = request.stream if request.content_length is not None else request.environ["wsgi.input"]
+    try:
+        # From now, not from arrival: time queued for a thread is not the client's fault.
+        body = _read_limited(stream, limit + 1, time.monotonic() + timeout_s)
+    except (_SlowBody, TimeoutError):
+        raise _Refused(408, f"body not received within {timeout_s:g} s", "slow_body") from None
+    if len(body) > limit:
+        raise too_large
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise _Refused(400, "invalid JSON: nested too deeply", "invalid_json") from None
+    except ValueError as exc:
+        raise _Refused(400, f"invalid JSON: {exc}", "invalid_json") from None
+    try:
+        return validate_payload(payload)
+    except RequestError as exc:
+        raise _Refused(400, str(exc), "bad_request") from None
+
+
+def _json_errors(app: Flask, max_body_bytes: int) -> None:
+    """Flask's own error answers as JSON: a 4xx with its reason, a 500 without details."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        if status == 413:
+            message = f"body over the limit of {max_body_bytes} bytes"
+        else:
+            message = exc.description or exc.name
+        return _error(status, message, "too_large" if status == 413 else str(status))
+
+    @app.errorhandler(Exception)
+    def _internal_error(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return _error(500, f"internal error: {type(exc).__name__}", "internal")
+
+
 def create_app(
     config: ServiceConfig,
     options: ServerOptions,
@@ -86,8 +147,7 @@ def create_app(
     `options.protocol == "lmm-r1"` answers flat and refuses (400) an empty label it cannot look
     up; `prompt_labels` (from `--dataset`) fills empty labels by prompt under either protocol.
     """
-    protocol, token = options.protocol, options.token
-    max_body_bytes, body_timeout_s = options.max_body_bytes, options.body_timeout_s
+    protocol, max_body_bytes = options.protocol, options.max_body_bytes
     app = Flask("seekworld.serve")
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -99,15 +159,8 @@ def create_app(
         on_audit_error=metrics.audit_errors.inc,
     )
     app.extensions["seekworld"] = {"service": service, "metrics": metrics}
-    token_bytes = token.encode() if token else None
+    token = options.token.encode() if options.token else None
     refusals = RefusalLog(log)  # each refusal's reason in the server's log, rate-limited
-
-    def authorised() -> bool:
-        if token_bytes is None:
-            return True
-        header = request.headers.get("Authorization", "")
-        given = header[7:].strip() if header[:7].lower() == "bearer " else request.args.get("token", "")
-        return hmac.compare_digest(given.encode(), token_bytes)
 
     @app.before_request
     def _start() -> None:
@@ -124,51 +177,22 @@ def create_app(
                 refusals.note(response.status_code, reason, g.get("error_message", ""), request.remote_addr)
         return response
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[Response, int]:
-        status = exc.code or 500
-        if status == 413:
-            message = f"body over the limit of {max_body_bytes} bytes"
-        else:
-            message = exc.description or exc.name
-        return _error(status, message, "too_large" if status == 413 else str(status))
-
-    @app.errorhandler(Exception)
-    def _internal_error(exc: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error")
-        return _error(500, f"internal error: {type(exc).__name__}", "internal")
+    _json_errors(app, max_body_bytes)
 
     @app.post("/get_reward")
     def get_reward() -> Any:
-        if not authorised():
-            return _error(401, "missing or wrong token", "unauthorised")
-        if request.content_length is not None and request.content_length > max_body_bytes:
-            return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
         arrival = _arrived()
-        # Chunked bodies too: werkzeug would cut one at the limit silently; read one byte past it.
-        stream = request.stream if request.content_length is not None else request.environ["wsgi.input"]
         try:
-            # From now, not from arrival: time queued for a thread is not the client's fault.
-            body = _read_limited(stream, max_body_bytes + 1, time.monotonic() + body_timeout_s)
-        except (_SlowBody, TimeoutError):
-            return _error(408, f"body not received within {body_timeout_s:g} s", "slow_body")
-        if len(body) > max_body_bytes:
-            return _error(413, f"body over the limit of {max_body_bytes} bytes", "too_large")
-        try:
-            payload = json.loads(body)
-        except RecursionError:
-            return _error(400, "invalid JSON: nested too deeply", "invalid_json")
-        except ValueError as exc:
-            return _error(400, f"invalid JSON: {exc}", "invalid_json")
-        try:
-            queries, prompts, labels = validate_payload(payload)
-        except RequestError as exc:
-            return _error(400, str(exc), "bad_request")
-        if protocol == "lmm-r1" or prompt_labels is not None:
-            try:
-                labels = fill_labels(prompts, labels, prompt_labels)
-            except LabelLookupError as exc:
-                return _error(400, str(exc), "no_label")
+            if not _authorised(token):
+                raise _Refused(401, "missing or wrong token", "unauthorised")
+            queries, prompts, labels = _payload(options)
+            if protocol == "lmm-r1" or prompt_labels is not None:
+                try:
+                    labels = fill_labels(prompts, labels, prompt_labels)
+                except LabelLookupError as exc:
+                    raise _Refused(400, str(exc), "no_label") from None
+        except _Refused as refused:
+            return _error(refused.status, refused.message, refused.reason)
         return jsonify(service.reply(queries, prompts, labels, protocol, arrival=arrival))
 
     @app.get("/health")

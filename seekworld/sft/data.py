@@ -12,26 +12,34 @@ and tokenises it piece by piece the way upstream's `MultiTurnAgentExecutor` does
 
 So the token ids SFT trains on are the ones RL would produce for the same turns (a test checks).
 
-`tool_call=True` encodes the same trace in the form the zoom tool on TRL trains (`seekworld train
---backend trl` with `zoom.enabled`): each zoom turn a `zoom` tool call, each crop a tool message,
-rendered by the shipped tool template (`seekworld.integrations.trl.zoom`) and cut where TRL cuts an
-RL rollout: a model turn ends at its end-of-turn token (learned), the rest of the template's text
-up to the next assistant header belongs to the tool message (no loss), as in TRL's tool suffix.
+A row's transcript has a form: `tag_form` (above, the OpenRLHF agent's) or, passed as `form`, the
+zoom tool's call form on TRL (`seekworld.integrations.trl.sft.tool_call_form`): each zoom turn a
+`zoom` tool call, each crop a tool message, cut where TRL cuts an RL rollout.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seekworld.chat import QWEN, ChatTemplate
 from seekworld.errors import SeekworldError
-from seekworld.zoom.protocol import ZoomConfig, chat_parts, transcript_segments
+from seekworld.zoom.protocol import Segment, TranscriptError, ZoomConfig, chat_parts, transcript_segments
 
-__all__ = ["IGNORE_INDEX", "ZoomSFTCollator", "encode_row", "load_rows", "row_zoom_config"]
+__all__ = [
+    "IGNORE_INDEX",
+    "SFTDataError",
+    "TranscriptForm",
+    "ZoomSFTCollator",
+    "check_rows",
+    "encode_row",
+    "load_rows",
+    "row_zoom_config",
+    "tag_form",
+]
 
 IGNORE_INDEX = -100
 # The zoom settings that change the transcript's text; prepare writes them into each row.
@@ -89,43 +97,25 @@ def _with_images(processor: Any, text: str, images: Sequence[Any]) -> tuple[list
     return out["input_ids"][0].tolist(), mm
 
 
-def _tool_call_segments(
-    processor: Any, prompt_messages: list[dict[str, Any]], turns: list[str], zoom: ZoomConfig
-):
-    """(prompt text, segments) of the trace in the tool-call form (module docstring), cut out of
-    the shipped template's renderings of ever longer message lists (it is prefix-preserving)."""
-    from seekworld.integrations.trl.zoom import ZoomEnvironment, tool_messages, tool_template
-    from seekworld.zoom.protocol import Segment
+# A transcript form: (processor, prompt messages, model turns, zoom settings, chat markers) ->
+# (prompt text, segments). The tag form is `tag_form`; the zoom tool's call form on TRL is
+# `seekworld.integrations.trl.sft.tool_call_form`.
+TranscriptForm = Callable[
+    [Any, list[dict[str, Any]], list[str], ZoomConfig, ChatTemplate], tuple[str, list[Segment]]
+]
 
-    messages = tool_messages(prompt_messages, turns, zoom)
-    tools = [ZoomEnvironment(zoom).zoom]
 
-    def render(n: int) -> str:
-        gen = n < len(messages) and messages[n]["role"] == "assistant"
-        return processor.apply_chat_template(
-            messages[:n],
-            tools=tools,
-            tokenize=False,
-            add_generation_prompt=gen,
-            chat_template=tool_template(),
-        )
-
-    start = len(prompt_messages)
-    prompt = previous = render(start)
-    segments, carry = [], ""
-    for n in range(start, len(messages)):
-        text = render(n + 1)
-        if not text.startswith(previous):
-            raise SFTDataError("the tool template is not prefix-preserving for this trace")
-        piece, previous = carry + text[len(previous) :], text
-        if messages[n]["role"] == "assistant":  # the model's turn ends at its end-of-turn token
-            head, _, carry = piece.rpartition(QWEN.turn_end)
-            segments.append(Segment(head + QWEN.turn_end, True))
-        else:
-            n_images = sum(1 for p in messages[n]["content"] if p.get("type") == "image")
-            segments.append(Segment(piece, False, n_images))
-            carry = ""
-    return prompt, segments
+def tag_form(
+    processor: Any,
+    prompt_messages: list[dict[str, Any]],
+    turns: list[str],
+    zoom: ZoomConfig,
+    markers: ChatTemplate,
+) -> tuple[str, list[Segment]]:
+    """The `<zoom>` tag form: the prompt through the model's chat template, the turns and
+    observations as the zoom agent writes them (`transcript_segments`)."""
+    prompt_text = processor.apply_chat_template(prompt_messages, tokenize=False, add_generation_prompt=True)
+    return prompt_text, transcript_segments(turns, zoom, markers)
 
 
 def encode_row(
@@ -133,7 +123,7 @@ def encode_row(
     row: dict[str, Any],
     markers: ChatTemplate = QWEN,
     max_length: int | None = None,
-    tool_call: bool = False,
+    form: TranscriptForm = tag_form,
 ) -> dict[str, Any]:
     """Token ids, labels and image tensors of one prepared trace row (module docstring)."""
     import torch
@@ -142,13 +132,7 @@ def encode_row(
     images = [_load_image(p) for p in row["images"]]
     prompt_messages = chat_parts(row["prompt"])
     n_prompt = sum(1 for m in prompt_messages for p in _parts(m) if p.get("type") == "image")
-    if tool_call:
-        prompt_text, segments = _tool_call_segments(processor, prompt_messages, row["turns"], zoom)
-    else:
-        prompt_text = processor.apply_chat_template(
-            prompt_messages, tokenize=False, add_generation_prompt=True
-        )
-        segments = transcript_segments(row["turns"], zoom, markers)
+    prompt_text, segments = form(processor, prompt_messages, row["turns"], zoom, markers)
     ids, mm = _with_images(processor, prompt_text, images[:n_prompt])
     labels = [IGNORE_INDEX] * len(ids)
     mm_parts = [mm]
@@ -211,14 +195,12 @@ class ZoomSFTCollator:
     processor: Any
     max_length: int | None = None
     markers: ChatTemplate = QWEN
-    tool_call: bool = False  # the zoom tool's call form (TRL backend), see the module docstring
+    form: TranscriptForm = tag_form  # the zoom tool's call form on TRL: see the module docstring
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         import torch
 
-        encoded = [
-            encode_row(self.processor, row, self.markers, self.max_length, self.tool_call) for row in rows
-        ]
+        encoded = [encode_row(self.processor, row, self.markers, self.max_length, self.form) for row in rows]
         tokenizer = getattr(self.processor, "tokenizer", self.processor)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         width = max(len(e["input_ids"]) for e in encoded)
@@ -244,3 +226,23 @@ class ZoomSFTCollator:
             types[input_ids == video_id] = 2
         batch["mm_token_type_ids"] = types
         return batch
+
+
+def check_rows(rows: list[dict[str, Any]], where: str) -> None:
+    """Every row's transcript replays and its images exist (cheap: no pixels). Raises SFTDataError."""
+    problems = []
+    for row in rows:
+        try:
+            segments = transcript_segments(row["turns"], row_zoom_config(row))
+        except (TranscriptError, ValueError) as exc:
+            problems.append(f"{row.get('id')}: {exc}")
+            continue
+        crops = sum(s.n_images for s in segments)
+        if len(row["images"]) != 1 + crops:
+            problems.append(f"{row.get('id')}: {len(row['images'])} images for 1 photo + {crops} crops")
+        missing = [p for p in row["images"] if not Path(p).exists()]
+        if missing:
+            problems.append(f"{row.get('id')}: missing image {missing[0]}")
+    if problems:
+        shown = "\n".join(problems[:5]) + (f"\n... and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise SFTDataError(f"{where}: {len(problems)} unusable row(s):\n{shown}")

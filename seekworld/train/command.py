@@ -135,7 +135,7 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "logging.wandb_run_name",
         "upstream.python",
         "upstream.extra_args",  # appended verbatim
-        # backend=trl runs TRL in-process instead (seekworld.train.trl_backend); not upstream flags
+        # backend=trl runs TRL in-process instead (seekworld.integrations.trl); not upstream flags
         "backend",
         "trl.device",
         "trl.vllm",

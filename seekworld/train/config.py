@@ -133,7 +133,7 @@ def _positive(config: TrainConfig, *keys: str) -> None:
             raise ConfigError(f"{key} must be > 0, got {config[key]}")
 
 
-# The TRL backend's vocabulary (seekworld/train/trl_backend.py maps it onto GRPOConfig).
+# The TRL backend's vocabulary (seekworld/integrations/trl/backend.py maps it onto GRPOConfig).
 # algo.advantage_estimator -> (scale_rewards, loss_type or None to keep trl.loss_type).
 # TRL always subtracts the group mean; scale_rewards says which std divides it.
 ESTIMATOR_SETTINGS: dict[str, tuple[str, str | None]] = {
@@ -286,6 +286,12 @@ def validate(config: TrainConfig) -> None:
             "zoom.enabled is for backend=trl (the `zoom` tool); on OpenRLHF, zoom is the agent file: use "
             "seekworld/train/configs/zoom.toml and set SEEKWORLD_ZOOM_* variables (docs/zoom.md)"
         )
+    _validate_vlm(config)
+    _validate_sizes(config)
+    _validate_reward(config)
+
+
+def _validate_vlm(config: TrainConfig) -> None:
     # The settings VLM training forbids. Upstream asserts on some only after Ray is up, and turns
     # packing back on by itself for dynamic batching and ring attention (which then fails inside
     # the model): refuse them all here, with the reason.
@@ -322,6 +328,9 @@ def validate(config: TrainConfig) -> None:
             if arg.split("=", 1)[0].startswith(prefix):
                 raise ConfigError(f"upstream.extra_args: {arg} is refused: {why}")
 
+
+def _validate_sizes(config: TrainConfig) -> None:
+    estimator = config["algo.advantage_estimator"]
     _positive(
         config,
         "rollout.n_samples_per_prompt",
@@ -364,8 +373,6 @@ def validate(config: TrainConfig) -> None:
         )
     if config["deepspeed.zero_stage"] not in (0, 1, 2, 3):
         raise ConfigError(f"deepspeed.zero_stage must be 0-3, got {config['deepspeed.zero_stage']}")
-
-    _validate_reward(config)
 
 
 def _validate_reward(config: TrainConfig) -> None:
@@ -412,4 +419,3 @@ def _validate_reward(config: TrainConfig) -> None:
         raise ConfigError(
             f"judge.mode={judge_mode} but reward.variant={config['reward.variant']} has no judge component"
         )
-

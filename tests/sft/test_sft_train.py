@@ -21,7 +21,7 @@ def test_trl_sft_steps_on_cpu(tiny_qwen, tmp_path):
     pytest.importorskip("trl")
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from seekworld.sft.train import run_sft
+    from seekworld.integrations.trl.sft import run_sft
 
     data = _write(tmp_path, prepare_rows(tmp_path / "prep"))
     out = tmp_path / "ckpt"
@@ -53,7 +53,7 @@ def test_trl_sft_steps_on_cpu(tiny_qwen, tmp_path):
 
 
 def test_freeze_vision_keeps_the_language_model_trainable(tiny_qwen):
-    from seekworld.sft.train import freeze_vision
+    from seekworld.integrations.trl.sft import freeze_vision
 
     trainable, frozen = freeze_vision(tiny_qwen.model)
     try:

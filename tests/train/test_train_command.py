@@ -13,7 +13,6 @@ import textwrap
 
 import pytest
 
-from seekworld.train import preflight
 from seekworld.train import upstream_flags as uf
 from seekworld.train.command import (
     DERIVED,
@@ -26,6 +25,7 @@ from seekworld.train.command import (
 )
 from seekworld.train.config import load_config
 from seekworld.train.gpu_support import Gpu
+from seekworld.train.preflight import openrlhf
 
 pytest.importorskip("openrlhf", reason="pip install --no-deps openrlhf==0.11.2")
 
@@ -174,7 +174,7 @@ def test_renamed_upstream_flag_is_caught(tmp_path, monkeypatch, upstream):
     ]
     # As the preflight reports it.
     monkeypatch.setattr(uf, "find_upstream_source", lambda module=uf.UPSTREAM_MODULE: fake)
-    results = preflight.check_upstream(argv)
+    results = openrlhf.check_upstream(argv)
     assert [r.ok for r in results] == [False]
     assert "2 flag(s) not in openrlhf" in results[0].detail
     assert "\n--actor.adam.lr (did you mean " in results[0].detail

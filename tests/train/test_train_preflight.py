@@ -9,8 +9,8 @@ from typing import ClassVar
 
 import pytest
 
-from seekworld.train import preflight
 from seekworld.train.config import load_config
+from seekworld.train.preflight import common, openrlhf
 
 SYSTEM = {"role": "system", "content": "Where?"}
 
@@ -48,7 +48,7 @@ def test_good_rows_pass(tmp_path):
         {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Where?"}]},
     ]
     rows = [row([img]), row([img], prompt=content_list), row(img, prompt="<image>Where?")]
-    results = preflight.check_data(config_for(write(tmp_path, rows)))
+    results = common.check_data(config_for(write(tmp_path, rows)))
     assert [r.name for r in results] == ["data", "images"]
     assert all(r.ok for r in results), results
     assert results[0].warning  # 3 rows < rollout.batch_size: said, not fatal
@@ -82,7 +82,7 @@ def test_bad_rows_are_named(tmp_path, bad, message):
         "image-type": row([{"path": img}]),
     }
     path = write(tmp_path, [row([img]), special.get(bad, bad)])
-    data = preflight.check_data(config_for(path, "data.max_images_per_prompt=2"))[0]
+    data = common.check_data(config_for(path, "data.max_images_per_prompt=2"))[0]
     assert data.name == "data" and not data.ok
     assert data.detail.startswith("1 problem(s) in ")
     assert f"{path}:2" in data.detail
@@ -92,9 +92,9 @@ def test_bad_rows_are_named(tmp_path, bad, message):
 def test_too_many_images_for_the_flag(tmp_path):
     img = make_image(tmp_path / "a.png")
     prompt = [SYSTEM, {"role": "user", "content": "<image><image>Where?"}]
-    results = preflight.check_data(config_for(write(tmp_path, [row([img, img], prompt=prompt)])))
+    results = common.check_data(config_for(write(tmp_path, [row([img, img], prompt=prompt)])))
     assert "2 images > data.max_images_per_prompt=1" in results[0].detail
-    ok = preflight.check_data(
+    ok = common.check_data(
         config_for(write(tmp_path, [row([img, img], prompt=prompt)]), "data.max_images_per_prompt=2")
     )
     assert all(r.ok for r in ok)
@@ -105,7 +105,7 @@ def test_missing_and_broken_images(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     rows = [row([img]), row([str(tmp_path / "gone.jpg")], id="g"), row([str(broken)], id="b")]
-    results = preflight.check_data(config_for(write(tmp_path, rows)))
+    results = common.check_data(config_for(write(tmp_path, rows)))
     assert results[0].ok  # the rows themselves are fine
     images = results[1]
     assert not images.ok and "2 of all 3 images fail" in images.detail
@@ -115,12 +115,12 @@ def test_missing_and_broken_images(tmp_path):
 
 def test_sample_decodes_a_subset(tmp_path):
     rows = [row([make_image(tmp_path / f"{i}.png")], id=str(i)) for i in range(6)]
-    results = preflight.check_data(config_for(write(tmp_path, rows)), sample=2)
+    results = common.check_data(config_for(write(tmp_path, rows)), sample=2)
     assert results[1].ok and "2 of 6 images" in results[1].detail and "--sample" in results[1].detail
 
 
 def test_missing_data_file_says_how_to_make_it(tmp_path):
-    results = preflight.check_data(config_for(tmp_path / "nope.jsonl"))
+    results = common.check_data(config_for(tmp_path / "nope.jsonl"))
     assert not results[0].ok and "seekworld prepare" in results[0].detail
 
 
@@ -175,14 +175,14 @@ ROWS = [row(["/x.png"], label="$japan,osaka$"), row(["/y.png"], label="$china,si
 def test_bad_reward_answers_fail(canned, answer, message):
     handler, url = canned
     handler.answer = answer
-    result = preflight.check_reward(load_config(), [url], ROWS)
+    result = openrlhf.check_reward(load_config(), [url], ROWS)
     assert not result.ok and message in result.detail
 
 
 def test_reward_probe_speaks_upstreams_protocol(canned):
     handler, url = canned
     handler.answer = {"rewards": [1.0], "scores": [1.0], "extra_logs": {"format": [1.0]}}
-    result = preflight.check_reward(load_config(), [url], ROWS)
+    result = openrlhf.check_reward(load_config(), [url], ROWS)
     # Same reward for right and junk answers: passes, with a warning to look at.
     assert result.ok and result.warning and "did not score above junk" in result.detail
     body = handler.seen[0]
@@ -196,7 +196,7 @@ def test_reward_probe_speaks_upstreams_protocol(canned):
 def test_reward_http_error_fails(canned):
     handler, url = canned
     handler.status, handler.answer = 500, {"error": "boom"}
-    result = preflight.check_reward(load_config(), [url], ROWS)
+    result = openrlhf.check_reward(load_config(), [url], ROWS)
     assert not result.ok and "500" in result.detail
 
 
@@ -204,7 +204,7 @@ def test_in_process_reward_file():
     from seekworld.train.launch import reward_env, reward_func_path
 
     config = load_config(overrides=["reward.mode=file", "reward.variant=rule+length"])
-    result = preflight.check_reward(config, [reward_func_path()], ROWS, reward_env(config))
+    result = openrlhf.check_reward(config, [reward_func_path()], ROWS, reward_env(config))
     assert result.ok, result.detail
     assert "reward file (rule+length)" in result.detail and "range [0, 2.5]" in result.detail
     assert "SEEKWORLD_* must be set where Ray started" in result.detail
@@ -214,14 +214,14 @@ def test_in_process_reward_file():
 
 
 def no_gpu(monkeypatch):
-    monkeypatch.setattr(preflight, "_gpu_devices_present", lambda: False)
+    monkeypatch.setattr(openrlhf, "_gpu_devices_present", lambda: False)
 
 
 def test_no_gpu_warns_in_a_dry_run_and_fails_otherwise(monkeypatch):
     no_gpu(monkeypatch)
-    (dry,) = preflight.check_gpus(load_config(), dry_run=True)
+    (dry,) = openrlhf.check_gpus(load_config(), dry_run=True)
     assert dry.ok and dry.warning and "no GPU visible here" in dry.detail
-    (real,) = preflight.check_gpus(load_config(), dry_run=False)
+    (real,) = openrlhf.check_gpus(load_config(), dry_run=False)
     assert not real.ok and "not starting" in real.detail
 
 
@@ -229,26 +229,26 @@ def test_judge_gpus_must_not_be_training_gpus(monkeypatch):
     no_gpu(monkeypatch)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     clash = load_config(overrides=["reward.variant=rule+judge", "judge.mode=start", "judge.gpus=7"])
-    results = preflight.check_gpus(clash, dry_run=True)
+    results = openrlhf.check_gpus(clash, dry_run=True)
     assert results[0].name == "judge gpus" and not results[0].ok
     apart = load_config(
         overrides=["reward.variant=rule+judge", "judge.mode=start", "judge.gpus=7", "cluster.gpus_per_node=7"]
     )
-    assert [r.name for r in preflight.check_gpus(apart, dry_run=True)] == ["gpus"]
+    assert [r.name for r in openrlhf.check_gpus(apart, dry_run=True)] == ["gpus"]
 
 
 def test_gpu_packages_missing_here(monkeypatch):
-    monkeypatch.setattr(preflight.importlib.util, "find_spec", lambda name: None)
-    dry = {r.name: r for r in preflight.check_packages(load_config(), dry_run=True)}
+    monkeypatch.setattr(openrlhf.importlib.util, "find_spec", lambda name: None)
+    dry = {r.name: r for r in openrlhf.check_packages(load_config(), dry_run=True)}
     assert dry["gpu packages"].ok and dry["gpu packages"].warning
     assert "vllm: not installed" in dry["gpu packages"].detail
-    real = {r.name: r for r in preflight.check_packages(load_config(), dry_run=False)}
+    real = {r.name: r for r in openrlhf.check_packages(load_config(), dry_run=False)}
     assert not real["gpu packages"].ok
 
 
 def test_openrlhf_version_other_than_the_pin_warns(monkeypatch):
-    monkeypatch.setattr(preflight, "_version", lambda dist: "0.12.0" if dist == "openrlhf" else None)
-    results = {r.name: r for r in preflight.check_packages(load_config(), dry_run=True)}
+    monkeypatch.setattr(openrlhf, "_version", lambda dist: "0.12.0" if dist == "openrlhf" else None)
+    results = {r.name: r for r in openrlhf.check_packages(load_config(), dry_run=True)}
     assert (
         results["openrlhf"].ok
         and results["openrlhf"].warning
@@ -258,32 +258,32 @@ def test_openrlhf_version_other_than_the_pin_warns(monkeypatch):
 
 def test_model_folder_must_be_a_vlm(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "qwen2"}))
-    bad = preflight.check_model(load_config(overrides=[f"model.path={tmp_path}"]))
+    bad = common.check_model(load_config(overrides=[f"model.path={tmp_path}"]))
     assert not bad.ok and "not a VLM" in bad.detail
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "qwen2_5_vl", "vision_config": {}}))
-    assert preflight.check_model(load_config(overrides=[f"model.path={tmp_path}"])).ok
-    assert preflight.check_model(load_config()).ok  # a hub id is not checked offline
+    assert common.check_model(load_config(overrides=[f"model.path={tmp_path}"])).ok
+    assert common.check_model(load_config()).ok  # a hub id is not checked offline
 
 
 def test_outputs_report_resume(tmp_path):
     (tmp_path / "run" / "ckpt" / "_actor").mkdir(parents=True)
-    result = preflight.check_outputs(load_config(overrides=[f"checkpoint.save_path={tmp_path / 'run'}"]))
+    result = common.check_outputs(load_config(overrides=[f"checkpoint.save_path={tmp_path / 'run'}"]))
     assert result.ok and "resumes from the checkpoint" in result.detail
 
 
 def test_wandb_needs_a_key(monkeypatch):
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
-    assert not preflight.check_logging(load_config(overrides=["logging.wandb=true"])).ok
+    assert not common.check_logging(load_config(overrides=["logging.wandb=true"])).ok
     monkeypatch.setenv("WANDB_API_KEY", "k")
-    assert preflight.check_logging(load_config(overrides=["logging.wandb=true"])).ok
+    assert common.check_logging(load_config(overrides=["logging.wandb=true"])).ok
 
 
 def test_report_format():
-    text = preflight.format_report(
+    text = common.format_report(
         [
-            preflight.CheckResult("data", True, "fine"),
-            preflight.CheckResult("gpus", True, "none\nsecond line", warning=True),
-            preflight.CheckResult("reward", False, "down"),
+            common.CheckResult("data", True, "fine"),
+            common.CheckResult("gpus", True, "none\nsecond line", warning=True),
+            common.CheckResult("reward", False, "down"),
         ]
     )
     assert text.splitlines() == [
@@ -304,7 +304,7 @@ def fake_torch(monkeypatch, count, gib):
         is_available=lambda: count > 0, device_count=lambda: count, get_device_properties=lambda i: props
     )
     monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
-    monkeypatch.setattr(preflight, "_gpu_devices_present", lambda: True)
+    monkeypatch.setattr(openrlhf, "_gpu_devices_present", lambda: True)
 
 
 @pytest.mark.parametrize(
@@ -317,5 +317,5 @@ def fake_torch(monkeypatch, count, gib):
 )
 def test_gpu_count_and_memory(monkeypatch, count, gib, ok, message):
     fake_torch(monkeypatch, count, gib)
-    (result,) = preflight.check_gpus(load_config(), dry_run=False)
+    (result,) = openrlhf.check_gpus(load_config(), dry_run=False)
     assert result.ok is ok and message in result.detail

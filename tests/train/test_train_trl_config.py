@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from seekworld.integrations.trl.backend import grpo_arguments, judge_config
 from seekworld.train.config import ConfigError, load_config
-from seekworld.train.trl_backend import grpo_arguments, judge_config
 
 SMOKE = "examples/configs/trl_cpu_smoke.toml"
 
@@ -132,7 +132,7 @@ def test_preflight_probes_the_judge_through_the_trl_reward_functions(judge_stand
 
     from helpers.prepare_data import PREPARE_SAMPLE
 
-    from seekworld.train.trl_backend import check_trl
+    from seekworld.integrations.trl.preflight import check_trl
 
     subprocess.run([*PREPARE_SAMPLE, "--output", str(tmp_path), "--no-progress"], check=True, timeout=120)
     config = load_config(
@@ -156,8 +156,8 @@ def test_preflight_probes_the_judge_through_the_trl_reward_functions(judge_stand
 
 
 def test_trl_pays_the_country_credit_the_server_would():
+    from seekworld.integrations.trl.backend import reward_config
     from seekworld.rewards.scoring import score_response
-    from seekworld.train.trl_backend import reward_config
 
     right_country = "<think>Red soil.</think><answer>China, Guangdong</answer>"
     for credit in (0.0, 0.5):

@@ -1,10 +1,15 @@
-"""TRL (`GRPOTrainer`, 1.16) glue for the one-machine backend of `seekworld train`:
+"""Everything TRL (`GRPOTrainer`, `SFTTrainer`, 1.16): the one-machine backend of `seekworld train`
+and cold-start SFT.
 
-- `rewards.py`: one TRL reward function per reward component, calling our scoring core in-process;
+- `run.py`: `seekworld train --backend trl`: preflight, then train;
+- `backend.py`: the config mapped onto `GRPOConfig`, the model loaded, the run;
+- `preflight.py`: what the run needs before it starts (reward probe, zoom tool, GRPOConfig...);
+- `rewards.py`: the TRL reward function of a variant (its total, by our scoring core, in-process);
 - `data.py`: `seekworld prepare` rows -> the dataset TRL's VLM path reads (prompt messages + image);
 - `callbacks.py`: `metrics.jsonl`, one row per logged step, written as training goes;
-- `zoom.py`: the zoom tool (`zoom.enabled`): environment, tool template and parser, zoom rewards.
+- `zoom.py`: the zoom tool (`zoom.enabled`): environment, tool template and parser, its reward;
+- `sft.py`: `seekworld sft` on `SFTTrainer`, and the zoom tool's call form of a trace;
+- `hub.py`: pushing checkpoints to the Hugging Face Hub.
 
-The mapping of the config onto `GRPOConfig` and the run itself are in `seekworld.train.trl_backend`.
-Nothing here imports TRL at module level except `callbacks.py`.
+TRL, transformers and torch are imported where used, except by `callbacks.py`.
 """

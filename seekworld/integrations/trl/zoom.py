@@ -28,7 +28,6 @@ no answer); `answer_reserve_tokens` is not used on this path.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from importlib import resources
@@ -61,7 +60,6 @@ __all__ = [
     "apply_tool_template",
     "call_box_text",
     "environment_factory",
-    "preflight",
     "tool_messages",
     "tool_rounds",
     "tool_template",
@@ -371,108 +369,3 @@ def _tool_system(message: dict[str, Any], tag_form: str, tool_form: str) -> dict
 
 
 # --- preflight ---------------------------------------------------------------------------------
-
-
-def preflight(
-    processor: Any,
-    zoom: ZoomConfig,
-    reward: RewardConfig,
-    probes: Sequence[tuple[Any, str]] = (),
-    image: Any = None,
-) -> tuple[bool, str]:
-    """What a zoom run on TRL needs, checked with TRL's own functions and no model: the shipped
-    template applies to `processor`; TRL accepts it for tools (`supports_tool_calling`) and for
-    multi-turn (`is_chat_template_prefix_preserving`); a generated tool call parses back into a
-    `zoom` call (TRL's `parse_response`); the tool renders in the prompt; it returns an image for a
-    valid box and a text error for a bad one; the crop's tokens reach the model (TRL's tool suffix:
-    the processor expands the crop into `<|image_pad|>` tokens); and through the reward functions
-    a zoom-then-answer transcript out-scores junk for each (label, right answer turn) of `probes`.
-    Returns (ok, detail)."""
-    from PIL import Image, ImageDraw
-    from trl.chat_template_utils import (
-        is_chat_template_prefix_preserving,
-        parse_response,
-        supports_tool_calling,
-    )
-    from trl.data_utils import prepare_multimodal_messages
-
-    try:
-        apply_tool_template(processor)
-    except ZoomTemplateError as exc:
-        return False, str(exc)
-    if not supports_tool_calling(processor):
-        return False, "TRL rejects the tool template (supports_tool_calling is False)"
-    if not is_chat_template_prefix_preserving(processor):
-        return False, "the tool template is not prefix-preserving (TRL's multi-turn check)"
-    if image is None:
-        image = Image.new("RGB", (448, 336), (90, 140, 200))
-        ImageDraw.Draw(image).rectangle((44, 34, 224, 168), fill=(240, 220, 40))
-    env = ZoomEnvironment(zoom)
-    env.reset(images=[image])
-    tokenizer = processor.tokenizer
-    box = [0.1, 0.1, 0.5, 0.5]
-    call = {"name": TOOL_NAME, "arguments": {"box": box}}
-    tool_call = {"type": "function", "function": call}
-    turn = f"<think>A sign; look closer.</think>\n<tool_call>\n{json.dumps(call)}\n</tool_call><|im_end|>"
-    prefix = tokenizer("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
-    parsed = parse_response(
-        tokenizer, tokenizer(turn, add_special_tokens=False)["input_ids"], prefix=prefix, tools=[env.zoom]
-    )
-    calls = parsed.get("tool_calls") or []
-    if len(calls) != 1 or call_box_text(calls[0]) != json.dumps(box):
-        return False, f"TRL's parser did not read the zoom call back (got {parsed!r:.200})"
-    user = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Where?"}]}]
-    rendered = processor.apply_chat_template(
-        user, tools=[env.zoom], tokenize=False, add_generation_prompt=True
-    )
-    if '"name": "zoom"' not in rendered:
-        return False, "the tool's signature does not reach the prompt"
-    result = env.zoom(box)
-    if not isinstance(result, list) or result[0].get("type") != "image":
-        return False, f"the tool returned no image for a valid box: {result!r:.200}"
-    if not isinstance(env.zoom([0.5, 0.5, 0.1, 0.1]), str):
-        return False, "the tool returned no error text for an inverted box"
-    # The tokens TRL appends after the call (its `_get_tool_suffix_ids`, rendered the same way).
-    called = {
-        "role": "assistant",
-        "content": "<think>A sign; look closer.</think>",
-        "tool_calls": [tool_call],
-    }
-    history = [{"role": "user", "content": "dummy"}, called]
-    tool = [{"role": "tool", "name": TOOL_NAME, "content": result}]
-    ids = processor.apply_chat_template(
-        prepare_multimodal_messages(history + tool),
-        tokenize=True,
-        add_generation_prompt=True,
-        return_dict=False,
-    )[0]
-    pad = tokenizer.convert_tokens_to_ids("<|image_pad|>")
-    pads = sum(1 for t in ids if t == pad)
-    if pads < 1:
-        return False, "the crop did not become image tokens in the tool message"
-
-    func = zoom_reward_function(reward, zoom)
-    gold_turns = [called, {"role": "tool", "name": TOOL_NAME, "content": result}]
-    worst_gold, best_junk = math.inf, -math.inf
-    for label, right in probes:
-        answer = {"role": "assistant", "content": right}
-        junk = [{"role": "assistant", "content": "?"}]
-        for completion, kind in (([*gold_turns, answer], "gold"), (junk, "junk")):
-            env = ZoomEnvironment(zoom)
-            env.reset(images=[image])
-            total = func(completions=[completion], label=[label], environments=[env])[0]
-            if kind == "gold":
-                worst_gold = min(worst_gold, total)
-            else:
-                best_junk = max(best_junk, total)
-    if probes and not (math.isfinite(worst_gold) and worst_gold > best_junk):
-        return (
-            False,
-            f"a zoom-then-right-answer transcript ({worst_gold:.2f}) must beat junk ({best_junk:.2f})",
-        )
-    probe = f"; zoom + right answer {worst_gold:.2f} vs junk {best_junk:.2f}" if probes else ""
-    return True, (
-        f"zoom tool ok: TRL accepts the shipped template; a call parses, a crop becomes {pads} image tokens, "
-        f"a bad box an error text; max_crops {zoom.max_crops}, "
-        f"max_tool_calling_iterations {tool_rounds(zoom)}{probe}"
-    )

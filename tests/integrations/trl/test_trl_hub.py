@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from seekworld.integrations.trl.backend import grpo_arguments
 from seekworld.integrations.trl.hub import check_hub
 from seekworld.train.config import ConfigError, load_config
-from seekworld.train.trl_backend import grpo_arguments
 
 SMOKE = "examples/configs/trl_cpu_smoke.toml"
 PUSH = ["trl.push_to_hub=true", "trl.hub_model_id=geo-lab/seekworld-3b"]

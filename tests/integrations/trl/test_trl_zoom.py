@@ -368,8 +368,8 @@ def _load(*overrides):
 
 
 def test_the_zoom_section_maps_onto_zoomconfig_and_grpo_arguments():
+    from seekworld.integrations.trl.backend import grpo_arguments
     from seekworld.train.config import zoom_config
-    from seekworld.train.trl_backend import grpo_arguments
 
     assert zoom_config(_load()) is None
     config = _load("zoom.enabled=true", "zoom.max_crops=2", "zoom.tool_bonus=0.3")
@@ -412,13 +412,14 @@ def test_sft_in_tool_call_form_cuts_the_transcript_where_trl_does(tiny_qwen, tmp
     from transformers import AutoProcessor
     from trl import GRPOTrainer
 
+    from seekworld.integrations.trl.sft import tool_call_form
     from seekworld.io.images import open_rgb
     from seekworld.sft.data import IGNORE_INDEX, encode_row
     from seekworld.zoom.protocol import zoom_content
 
     processor = apply_tool_template(AutoProcessor.from_pretrained(tiny_qwen.path))
     row = prepare_rows(tmp_path)[0]
-    enc = encode_row(processor, row, tool_call=True)
+    enc = encode_row(processor, row, form=tool_call_form)
     ids, labels = enc["input_ids"], enc["labels"]
     blocks, start = [], 0  # runs of trained / untrained tokens
     for i in range(1, len(ids) + 1):

@@ -82,7 +82,7 @@ max_pixels = {112 * 112}
 def zoom_run(tiny_qwen, tmp_path_factory):
     from transformers import LogitsProcessorList
 
-    import seekworld.train.trl_backend as backend
+    import seekworld.integrations.trl.backend as backend
 
     root = tmp_path_factory.mktemp("trl-zoom")
     config = _config(root, tiny_qwen.path, _data(root))

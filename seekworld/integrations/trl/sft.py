@@ -1,9 +1,18 @@
-"""`run_sft(config)`: cold-start SFT of a VLM on prepared clue-tracking traces with TRL's SFTTrainer.
+"""Cold-start SFT on TRL's SFTTrainer, and the zoom tool's call form of a trace.
+
+    run_sft(config)   # `seekworld sft`: train, save model + processor to train.output_dir
 
 Upstream OpenRLHF's `train_sft` has no image support, so SFT runs on TRL (vision-language models,
 multi-GPU through accelerate / DeepSpeed). The data collator is ours (`seekworld.sft.data`): TRL's
 own vision collator cannot mask everything but the assistant turns with transformers < 5.18, and
 ours tokenises the transcript exactly as the zoom agent does at RL time.
+
+`tool_call_form` encodes a trace in the form the zoom tool on TRL trains (`seekworld train
+--backend trl` with `zoom.enabled`, `data.tool_call` here): each zoom turn a `zoom` tool call, each
+crop a tool message, rendered by the shipped tool template (`seekworld.integrations.trl.zoom`) and
+cut where TRL cuts an RL rollout: a model turn ends at its end-of-turn token (learned), the rest of
+the template's text up to the next assistant header belongs to the tool message (no loss), as in
+TRL's tool suffix.
 
 The output folder holds the model and its processor (`save_pretrained`), loadable by
 `AutoModelForImageTextToText` / `AutoProcessor`: a valid MODEL for the zoom RL script.
@@ -15,11 +24,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from seekworld.chat import QWEN, ChatTemplate
+from seekworld.integrations.trl.zoom import ZoomEnvironment, apply_tool_template, tool_messages, tool_template
 from seekworld.sft.config import SFTRunConfig
-from seekworld.sft.data import SFTDataError, ZoomSFTCollator, load_rows, row_zoom_config
-from seekworld.zoom.protocol import TranscriptError, transcript_segments
+from seekworld.sft.data import SFTDataError, ZoomSFTCollator, check_rows, load_rows, tag_form
+from seekworld.zoom.protocol import Segment, ZoomConfig
 
-__all__ = ["check_rows", "freeze_vision", "run_sft"]
+__all__ = ["freeze_vision", "run_sft", "tool_call_form"]
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +38,45 @@ log = logging.getLogger(__name__)
 _COLUMNS = ("id", "prompt", "images", "turns", "zoom")
 
 
-def check_rows(rows: list[dict[str, Any]], where: str) -> None:
-    """Every row's transcript replays and its images exist (cheap: no pixels). Raises SFTDataError."""
-    problems = []
-    for row in rows:
-        try:
-            segments = transcript_segments(row["turns"], row_zoom_config(row))
-        except (TranscriptError, ValueError) as exc:
-            problems.append(f"{row.get('id')}: {exc}")
-            continue
-        crops = sum(s.n_images for s in segments)
-        if len(row["images"]) != 1 + crops:
-            problems.append(f"{row.get('id')}: {len(row['images'])} images for 1 photo + {crops} crops")
-        missing = [p for p in row["images"] if not Path(p).exists()]
-        if missing:
-            problems.append(f"{row.get('id')}: missing image {missing[0]}")
-    if problems:
-        shown = "\n".join(problems[:5]) + (f"\n... and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise SFTDataError(f"{where}: {len(problems)} unusable row(s):\n{shown}")
+def tool_call_form(
+    processor: Any,
+    prompt_messages: list[dict[str, Any]],
+    turns: list[str],
+    zoom: ZoomConfig,
+    markers: ChatTemplate = QWEN,
+) -> tuple[str, list[Segment]]:
+    """(prompt text, segments) of a trace in the tool-call form (module docstring), cut out of the
+    shipped template's renderings of ever longer message lists (it is prefix-preserving). The
+    markers are Qwen's: the shipped tool template is a Qwen2/2.5-VL one."""
+    messages = tool_messages(prompt_messages, turns, zoom)
+    tools = [ZoomEnvironment(zoom).zoom]
+
+    def render(n: int) -> str:
+        gen = n < len(messages) and messages[n]["role"] == "assistant"
+        return processor.apply_chat_template(
+            messages[:n],
+            tools=tools,
+            tokenize=False,
+            add_generation_prompt=gen,
+            chat_template=tool_template(),
+        )
+
+    start = len(prompt_messages)
+    prompt = previous = render(start)
+    segments, carry = [], ""
+    for n in range(start, len(messages)):
+        text = render(n + 1)
+        if not text.startswith(previous):
+            raise SFTDataError("the tool template is not prefix-preserving for this trace")
+        piece, previous = carry + text[len(previous) :], text
+        if messages[n]["role"] == "assistant":  # the model's turn ends at its end-of-turn token
+            head, _, carry = piece.rpartition(QWEN.turn_end)
+            segments.append(Segment(head + QWEN.turn_end, True))
+        else:
+            n_images = sum(1 for p in messages[n]["content"] if p.get("type") == "image")
+            segments.append(Segment(piece, False, n_images))
+            carry = ""
+    return prompt, segments
 
 
 def freeze_vision(model: Any) -> tuple[int, int]:
@@ -95,10 +127,9 @@ def run_sft(config: SFTRunConfig) -> dict[str, Any]:
     evaluation = _dataset(config["data.eval"]) if config["data.eval"] else None
     tool_call = config["data.tool_call"]
     if tool_call:  # the checkpoint carries the template the TRL zoom run uses
-        from seekworld.integrations.trl.zoom import apply_tool_template
-
         apply_tool_template(processor)
-    collator = ZoomSFTCollator(processor, max_length=config["data.max_length"], tool_call=tool_call)
+    form = tool_call_form if tool_call else tag_form
+    collator = ZoomSFTCollator(processor, max_length=config["data.max_length"], form=form)
     collator([train[0]])  # fail here, with the row's message, not inside the first step
 
     t = config.section("train")

@@ -1,12 +1,14 @@
-"""`seekworld train` with `backend = "trl"`: TRL's GRPOTrainer on one machine.
+"""`seekworld train` with `backend = "trl"`: the config mapped onto TRL's GRPOTrainer, the model
+loaded, and the run (`train`). Preflight: `seekworld.integrations.trl.preflight`; the command's entry
+point: `seekworld.integrations.trl.run.run_trl`.
 
     config = load_config("examples/configs/trl_cpu_smoke.toml", ["backend=trl"])
-    run_trl(config)            # train; OUTPUT = checkpoint.save_path
-    run_trl(config, dry_run=True)  # preflight only
+    grpo_arguments(config, "cpu")   # the GRPOConfig keyword arguments
+    train(config)                   # OUTPUT = checkpoint.save_path
 
 The same config file, prepared data and reward variants as the OpenRLHF path. `grpo_arguments`
 maps the config onto `GRPOConfig` (docs/train.md, "OpenRLHF flag -> TRL setting", says where TRL
-differs); each reward component is a TRL reward function (`seekworld.integrations.trl.rewards`).
+differs); the reward is one TRL reward function, the variant's total (`seekworld.integrations.trl.rewards`).
 
 Devices: CPU (transformers generation), one GPU (vLLM colocated in the trainer's process when vLLM
 imports, else transformers generation), several GPUs of one node under `accelerate launch
@@ -19,28 +21,41 @@ TRL checkpoints (`checkpoint-N/`) and the final model + processor (Hugging Face 
 from __future__ import annotations
 
 import importlib.util
-import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from seekworld.integrations.trl.data import load_prompt_dataset
+from seekworld.integrations.trl.hub import hub_arguments
+from seekworld.integrations.trl.rewards import reward_function
+from seekworld.integrations.trl.sft import freeze_vision
+from seekworld.integrations.trl.zoom import (
+    apply_tool_template,
+    environment_factory,
+    tool_rounds,
+    zoom_reward_function,
+)
+from seekworld.rewards.judge import JudgeConfig
+from seekworld.rewards.variants import RewardConfig
+from seekworld.service.settings import RewardSettings
 from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig, zoom_config
-from seekworld.train.preflight import CheckResult
-
-if TYPE_CHECKING:
-    from seekworld.rewards.judge import JudgeConfig
+from seekworld.train.gpu_support import choose_attention, local_gpu, log_once, probe, trl_dtype
+from seekworld.train.launch import reward_settings
+from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up
+from seekworld.zoom.reward import episode_config
 
 __all__ = [
-    "ESTIMATOR_SETTINGS",
+    "TINY_MAX_PIXELS",
     "TINY_MODEL",
-    "check_trl",
-    "check_zoom",
+    "cap_pixels",
     "grpo_arguments",
     "judge_config",
     "resolve_device",
-    "run_trl",
+    "reward_config",
+    "tiny_model_dir",
+    "train",
+    "world_size",
 ]
 
 TINY_MODEL = "tiny-random"
@@ -66,20 +81,16 @@ def _vllm_mode(config: TrainConfig, device: str) -> str | None:
     return None if mode == "off" else mode
 
 
-def _world_size() -> int:
+def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))  # set by accelerate / torchrun
 
 
 def _dtype(config: TrainConfig, device: str) -> str:
-    from seekworld.train.gpu_support import local_gpu, log_once, trl_dtype
-
     return log_once("dtype", trl_dtype(config, device, local_gpu() if device == "cuda" else None)).value
 
 
 def reward_config(config: TrainConfig) -> Any:
     """The variant, weights and country credit the run pays: what `seekworld serve` would pay."""
-    from seekworld.rewards.variants import RewardConfig
-
     return RewardConfig.from_variant(
         config["reward.variant"],
         config["reward.weights"] or None,
@@ -132,13 +143,10 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "log_completions": config["trl.log_completions"],
         "use_vllm": vllm is not None,
     }
-    from seekworld.integrations.trl.hub import hub_arguments
 
     args.update(hub_arguments(config))
     zoom = zoom_config(config)
     if zoom is not None:
-        from seekworld.integrations.trl.zoom import tool_rounds
-
         args["max_tool_calling_iterations"] = tool_rounds(zoom)
     if vllm is not None:
         args.update(
@@ -159,17 +167,11 @@ def judge_config(config: TrainConfig, env: Mapping[str, str] | None = None) -> J
     Mapped through the settings table as for `seekworld serve` (`judge.url`, `judge.model`,
     `judge.timeout_s`, `judge.breaker_*`, `judge.budget_s`...); the API key comes from the environment
     only ($SEEKWORLD_JUDGE_API_KEY, else $OPENAI_API_KEY), never from a config file."""
-    from seekworld.service.settings import RewardSettings
-    from seekworld.train.launch import reward_settings
-
     key = RewardSettings.row("judge_api_key").from_env(os.environ if env is None else env)
     return reward_settings(config, judge_api_key=key).service_config().judge
 
 
-# ---------------------------------------------------------------- model
-
-
-def _tiny_model_dir(config: TrainConfig) -> Path:
+def tiny_model_dir(config: TrainConfig) -> Path:
     return Path(config["checkpoint.save_path"]) / "tiny-random-init"
 
 
@@ -182,11 +184,8 @@ def model_path(config: TrainConfig) -> str:
     # 64-wide layers gain nothing from intra-op threads, and on a busy small machine the threads'
     # spinning makes each step up to 10x slower.
     torch.set_num_threads(1)
-    out = _tiny_model_dir(config)
+    out = tiny_model_dir(config)
     if not (out / "config.json").is_file():
-        from seekworld.integrations.trl.data import load_prompt_dataset
-        from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up
-
         tiny = build_tiny_qwen(out, max_pixels=TINY_MAX_PIXELS)
         # A random model never writes the answer format, so every reward would be 0 and no update
         # would happen: a short text-only warm-up on answer-shaped replies after this run's own
@@ -203,13 +202,11 @@ def model_path(config: TrainConfig) -> str:
 
 
 def _attn_implementation(config: TrainConfig, device: str) -> str:
-    from seekworld.train.gpu_support import choose_attention, log_once, probe
-
     gpu, flash_attn = probe() if device == "cuda" else (None, False)
     return log_once("attention", choose_attention(config["model.attn_implementation"], gpu, flash_attn)).value
 
 
-def _cap_pixels(processor: Any, config: TrainConfig) -> Any:
+def cap_pixels(processor: Any, config: TrainConfig) -> Any:
     if config["trl.max_pixels"] > 0:
         processor.image_processor.max_pixels = config["trl.max_pixels"]
         processor.image_processor.size = {  # a SizeDict on transformers 5: dict() reads either
@@ -224,13 +221,11 @@ def _load(config: TrainConfig, device: str, dtype: str) -> tuple[Any, Any]:
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     path = model_path(config)
-    processor = _cap_pixels(AutoProcessor.from_pretrained(path), config)
+    processor = cap_pixels(AutoProcessor.from_pretrained(path), config)
     model = AutoModelForImageTextToText.from_pretrained(
         path, dtype=getattr(torch, dtype), attn_implementation=_attn_implementation(config, device)
     )
     if config["model.freeze_visual_encoder"]:
-        from seekworld.sft.train import freeze_vision
-
         freeze_vision(model)
     return model, processor
 
@@ -247,221 +242,22 @@ def _last_checkpoint(output: Path) -> str | None:
     return get_last_checkpoint(str(output)) if output.is_dir() else None
 
 
-# ---------------------------------------------------------------- preflight and run
-
-
-def _probe_reward(config: TrainConfig, func: Any) -> CheckResult:
-    """Gold answers must out-score junk through the reward function the trainer will call."""
-    import asyncio
-    import inspect
-
-    from seekworld.train.preflight import _gold_answer, first_rows
-
-    rows = first_rows(config, 4)
-    if rows:
-        labels = [r[config["data.label_key"]] for r in rows]
-        good = [[{"role": "assistant", "content": _gold_answer(x)}] for x in labels]
-        bad = [[{"role": "assistant", "content": "I cannot tell."}] for _ in labels]
-        total = {}
-        for kind, completions in (("gold", good), ("junk", bad)):
-            values = func(completions=completions, label=labels)
-            total[kind] = asyncio.run(values) if inspect.isawaitable(values) else values
-        ok = all(g > j and math.isfinite(g) for g, j in zip(total["gold"], total["junk"], strict=True))
-        parts = ", ".join(reward_config(config).components)
-        detail = (
-            f"in-process {config['reward.variant']} ({parts}): gold answers "
-            f"{min(total['gold']):.2f}..{max(total['gold']):.2f}, junk {max(total['junk']):.2f}"
-        )
-        return CheckResult("reward", ok, detail if ok else detail + ": gold must beat junk")
-    return CheckResult("reward", False, "no row with a usable label to probe the reward")
-
-
-def _zoom_processor(config: TrainConfig, tmp: str) -> tuple[Any, str]:
-    """The run's processor for the zoom checks, and where it came from. No download: a hub id not
-    in the local cache (and `tiny-random`) is checked on the tiny Qwen2.5-VL tokenizer instead; a
-    local folder that does not load raises (the zoom check fails, as the run would)."""
-    from transformers import AutoProcessor
-
-    from seekworld.train.tiny_qwen import build_tiny_qwen
-
-    path = config["model.path"]
-    why = ""
-    if path != TINY_MODEL:
-        try:
-            return _cap_pixels(AutoProcessor.from_pretrained(path, local_files_only=True), config), path
-        except (OSError, ValueError):
-            if Path(path).is_dir():
-                raise  # a model folder that does not load would fail the run too: the check fails
-            why = f" ({path} is not available locally)"
-    tiny = build_tiny_qwen(Path(tmp) / "tiny", max_pixels=TINY_MAX_PIXELS, with_model=False).processor
-    where = "the tiny Qwen2.5-VL tokenizer" + why
-    return _cap_pixels(tiny, config), where
-
-
-def check_zoom(config: TrainConfig, zoom: Any) -> CheckResult:
-    """The zoom tool on TRL (`seekworld.integrations.trl.zoom.preflight`): template, parser, tool,
-    crop tokens, and the zoom reward on the data's first labels."""
-    import tempfile
-
-    from seekworld.integrations.trl.zoom import preflight
-    from seekworld.io.images import open_rgb
-    from seekworld.train.preflight import _gold_answer, first_rows
-
-    rows = first_rows(config, 4)
-    if not rows:  # as the reward probe of a run without zoom
-        return CheckResult("zoom", False, "no row with a usable label to probe the zoom reward")
-    probes = [(r[config["data.label_key"]], _gold_answer(r[config["data.label_key"]])) for r in rows]
-    image = None
-    for row in rows:
-        try:
-            image = open_rgb(row[config["data.image_key"]][0])
-            break
-        except (OSError, ValueError, KeyError, IndexError, TypeError):
-            continue
-    try:
-        with tempfile.TemporaryDirectory(prefix="seekworld-zoom-check-") as tmp:
-            processor, where = _zoom_processor(config, tmp)
-            ok, detail = preflight(processor, zoom, reward_config(config), probes, image)
-    except Exception as exc:  # the preflight reports whatever broke
-        return CheckResult("zoom", False, f"zoom tool check failed: {type(exc).__name__}: {exc}")
-    detail = f"{detail} (template checked on {where})"
-    # The OpenRLHF agent's prompt teaches the <zoom> tag, which this backend never carries out.
-    tag_prompt = any(
-        "<zoom>[" in json.dumps(r.get(config["data.input_key"]), ensure_ascii=False) for r in rows
-    )
-    if ok and tag_prompt:
-        detail += (
-            "\nthe data's prompt explains the <zoom> tag, not the zoom tool call: prepare it with "
-            "`seekworld traces prompt-template --tool-call` as --prompt-template"
-        )
-    return CheckResult("zoom", ok, detail, warning=ok and tag_prompt)
-
-
-def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResult]:
-    """Data, reward probe, packages, GRPOConfig: what the TRL run needs before it starts."""
-    from seekworld.integrations.trl.data import PreparedDataError, load_prompt_dataset
-    from seekworld.integrations.trl.rewards import close_judge, reward_function
-    from seekworld.train.preflight import check_data, check_logging, check_outputs
-
-    results = [r for r in check_data(config, sample) if r.name != "reward"]
-    try:
-        dataset = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
-        results.append(CheckResult("trl data", True, f"{len(dataset)} prompts in TRL's VLM format"))
-    except PreparedDataError as exc:
-        results.append(CheckResult("trl data", False, str(exc)))
-
-    reward = reward_config(config)
-    if reward.needs_judge:
-        from seekworld.train.preflight import check_judge
-
-        judged = check_judge(config)
-        if judged is not None:
-            results.append(judged)
-    zoom = zoom_config(config)
-    if zoom is None:
-        func = reward_function(reward, judge=judge_config(config))
-        try:
-            results.append(_probe_reward(config, func))
-        finally:
-            close_judge(func)
-    else:
-        results.append(check_zoom(config, zoom))
-
-    missing = [
-        m
-        for m in ("trl", "transformers", "torch", "datasets", "accelerate")
-        if not importlib.util.find_spec(m)
-    ]
-    if missing:
-        results.append(
-            CheckResult("packages", False, f"missing {', '.join(missing)}: pip install 'seekworld[trl]'")
-        )
-        return results
-    import trl
-    from trl import GRPOConfig
-
-    device = resolve_device(config)
-    try:
-        args = GRPOConfig(**grpo_arguments(config, device, _world_size()))
-    except (ValueError, TypeError, ConfigError) as exc:
-        results.append(CheckResult("GRPOConfig", False, f"{type(exc).__name__}: {exc}"))
-    else:
-        gen = "vLLM " + args.vllm_mode if args.use_vllm else "transformers generation"
-        results.append(
-            CheckResult(
-                "GRPOConfig",
-                True,
-                f"trl {trl.__version__}, {device}, {gen}; {args.num_generations} samples/prompt, "
-                f"scale_rewards={args.scale_rewards}, loss_type={args.loss_type}, beta={args.beta}",
-            )
-        )
-    if config["trl.vllm"] in ("colocate", "server") and not importlib.util.find_spec("vllm"):
-        results.append(CheckResult("vllm", False, f"trl.vllm={config['trl.vllm']} but vLLM is not installed"))
-    model = config["model.path"]
-    if model == TINY_MODEL:
-        results.append(
-            CheckResult("model", True, f"tiny random Qwen2.5-VL, built in {_tiny_model_dir(config)}")
-        )
-    else:
-        from seekworld.train.preflight import check_model
-
-        results.append(check_model(config))
-    results.append(check_outputs(config))
-    results.append(check_logging(config))
-    results.append(_check_gpu_fit(config, device))
-    from seekworld.integrations.trl.hub import check_hub
-
-    hub = check_hub(config)
-    if hub is not None:
-        results.append(CheckResult("hub", *hub))
-    return results
-
-
-def _check_gpu_fit(config: TrainConfig, device: str) -> CheckResult:
-    from seekworld.train.gpu_support import check_gpu_fit, probe
-
-    fit = check_gpu_fit(config, *(probe() if device == "cuda" else (None, False)), device=device)
-    return CheckResult("gpu fit", fit.ok, fit.detail, fit.warning)
-
-
-def run_trl(config: TrainConfig, dry_run: bool = False, sample: int | None = None) -> int:
-    """Preflight, then train. Returns the exit code."""
-    from seekworld.train.preflight import format_report
-
-    results = check_trl(config, sample)
-    print(format_report(results), flush=True)
-    passed = all(r.ok for r in results)
-    if dry_run:
-        print("dry run: " + ("every check passed" if passed else "fix the failed checks above"))
-        return 0 if passed else 1
-    if not passed:
-        print("seekworld train: not starting: fix the failed checks above", flush=True)
-        return 1
-    summary = train(config)
-    print(json.dumps(summary), flush=True)
-    return 0
-
-
 def train(config: TrainConfig) -> dict[str, Any]:
     """Build the trainer and train; save the final model + processor into OUTPUT."""
     from trl import GRPOConfig, GRPOTrainer
 
     from seekworld.integrations.trl.callbacks import MetricsWriter
-    from seekworld.integrations.trl.data import load_prompt_dataset
-    from seekworld.integrations.trl.rewards import reward_function
 
     output = Path(config["checkpoint.save_path"])
     output.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config)
-    kwargs = grpo_arguments(config, device, _world_size())
+    kwargs = grpo_arguments(config, device, world_size())
     # The arguments first: under `accelerate launch` with ZeRO-3 they switch on the sharded loading
     # that `from_pretrained` checks for.
     args = GRPOConfig(**kwargs)
     model, processor = _load(config, device, _dtype(config, device))
     zoom = zoom_config(config)
     if zoom is not None:
-        from seekworld.integrations.trl.zoom import apply_tool_template
-
         apply_tool_template(processor)
     if not args.use_vllm:
         args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
@@ -469,7 +265,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     resume = _last_checkpoint(output) if config["checkpoint.load"] else None
     # Each process scores its own slice of the batch: one file per process when there are several.
     rank = int(os.environ.get("RANK", "0"))
-    samples = output / ("samples.jsonl" if _world_size() == 1 else f"samples.rank{rank}.jsonl")
+    samples = output / ("samples.jsonl" if world_size() == 1 else f"samples.rank{rank}.jsonl")
     if resume is None:  # a fresh run starts fresh logs (each process its own)
         samples.unlink(missing_ok=True)
         if rank == 0:
@@ -480,9 +276,6 @@ def train(config: TrainConfig) -> dict[str, Any]:
         func = reward_function(reward, recorder_path=samples, judge=judge_config(config))
         components = list(reward.components)
     else:  # the zoom tool: one environment per rollout; the reward scores its transcript
-        from seekworld.integrations.trl.zoom import environment_factory, zoom_reward_function
-        from seekworld.zoom.reward import episode_config
-
         func = zoom_reward_function(reward, zoom, recorder_path=samples)
         components = list(episode_config(reward).components)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
