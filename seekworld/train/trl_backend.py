@@ -245,12 +245,6 @@ def _bad_words(processor: Any) -> list[list[int]]:
     return [[i] for i in ids if i is not None and i != tokenizer.unk_token_id]
 
 
-def _last_checkpoint(output: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(output)) if output.is_dir() else None
-
-
 # ---------------------------------------------------------------- preflight and run
 
 
@@ -434,9 +428,10 @@ def run_trl(config: TrainConfig, dry_run: bool = False, sample: int | None = Non
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Build the trainer and train; save the final model + processor into OUTPUT."""
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
     from seekworld.integrations.trl.callbacks import MetricsWriter
+    from seekworld.integrations.trl.checkpoints import ResumableGRPOTrainer, prepare_resume
     from seekworld.integrations.trl.data import load_prompt_dataset
     from seekworld.integrations.trl.rewards import reward_functions
 
@@ -456,14 +451,12 @@ def train(config: TrainConfig) -> dict[str, Any]:
     if not args.use_vllm:
         args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
     reward = reward_config(config)
-    resume = _last_checkpoint(output) if config["checkpoint.load"] else None
     # Each process scores its own slice of the batch: one file per process when there are several.
     rank = int(os.environ.get("RANK", "0"))
     samples = output / ("samples.jsonl" if _world_size() == 1 else f"samples.rank{rank}.jsonl")
-    if resume is None:  # a fresh run starts fresh logs (each process its own)
-        samples.unlink(missing_ok=True)
-        if rank == 0:
-            (output / "metrics.jsonl").unlink(missing_ok=True)
+    logs = [samples, output / "metrics.jsonl"] if rank == 0 else [samples]
+    main = os.environ.get("LOCAL_RANK", "0") == "0"
+    resume = prepare_resume(output, config["checkpoint.load"], logs, main=main)  # logs cut to its step
     # The judge (rule+judge) is built here, once for the trainer's life.
     tool_kwargs: dict[str, Any] = {}
     if zoom is None:
@@ -473,7 +466,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
         funcs, _ = zoom_reward_functions(reward, zoom, recorder_path=samples)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
-    trainer = GRPOTrainer(
+    trainer = ResumableGRPOTrainer(
         model=model,
         reward_funcs=funcs,
         args=args,
