@@ -27,7 +27,8 @@ def trl_checkpoint(output: Path, step: int, files=WHOLE, state_step: int | None 
     folder.mkdir(parents=True)
     for name in files:
         if name == "trainer_state.json":
-            (folder / name).write_text(json.dumps({"global_step": step if state_step is None else state_step}))
+            recorded = step if state_step is None else state_step
+            (folder / name).write_text(json.dumps({"global_step": recorded}))
         else:
             (folder / name).write_bytes(b"x")
     return folder
@@ -58,13 +59,19 @@ def test_trl_resume_point_is_the_last_whole_checkpoint(tmp_path):
     (tmp_path / "checkpoint-50").write_text("a file, not a checkpoint")
     (tmp_path / STAGING / "checkpoint-60").mkdir(parents=True)  # a staged write is never a checkpoint
     found = {c.step: c.problem for c in trl_checkpoints(tmp_path)}
-    assert found == {10: None, 20: None, 30: "no trainer_state.json", 40: "trainer_state.json records step 39"}
+    assert found == {
+        10: None,
+        20: None,
+        30: "no trainer_state.json",
+        40: "trainer_state.json records step 39",
+    }
     assert trl_resume_point(tmp_path).path == tmp_path / "checkpoint-20"
     assert trl_resume_point(tmp_path / "nowhere") is None
 
 
 def test_a_sharded_checkpoint_needs_every_shard(tmp_path):
-    files = (WHOLE - {"model.safetensors"}) | {"model.safetensors.index.json", "model-00001-of-00002.safetensors"}
+    shard = "model-00001-of-00002.safetensors"
+    files = (WHOLE - {"model.safetensors"}) | {"model.safetensors.index.json", shard}
     folder = trl_checkpoint(tmp_path, 3, files)
     index = {"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index))

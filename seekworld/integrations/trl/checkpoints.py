@@ -367,7 +367,8 @@ def prepare_resume(
         leftovers = sorted(p.name for p in staging.iterdir())
         shutil.rmtree(staging, ignore_errors=True)
         if leftovers:
-            say(f"seekworld train: removed {', '.join(leftovers)} from {staging} (a checkpoint write cut off)")
+            cut = ", ".join(leftovers)
+            say(f"seekworld train: removed {cut} from {staging} (a checkpoint write cut off)")
     point = None
     if load:
         for ckpt in trl_checkpoints(output):
@@ -380,7 +381,7 @@ def prepare_resume(
         dropped = truncate_steps(log, step)
         if dropped and point is not None:
             rows = "row" if dropped == 1 else "rows"
-            say(f"seekworld train: {Path(log).name}: dropped {dropped} {rows} after step {step} (to be redone)")
+            say(f"seekworld train: {Path(log).name}: dropped {dropped} {rows} after step {step} (redone)")
     if point is not None:
         say(f"seekworld train: resuming from {point.path} (step {point.step})")
     return str(point.path) if point is not None else None
