@@ -1,5 +1,5 @@
-"""`seekworld train` (TRL backend) that stops at a chosen point: a stand-in for a killed or
-full-disk run, for the resume tests. Run as a script in a subprocess:
+"""`seekworld train` (TRL backend) that is killed at a chosen point, for the resume tests. Run as a
+script in a subprocess:
 
     python tests/helpers/trl_interrupt.py MODE STEP train --config ... --set ...
 
@@ -7,8 +7,6 @@ MODE:
     after-save   the process dies (os._exit, no cleanup) right after checkpoint-STEP is written
     mid-save     the process dies while checkpoint-STEP is being written: weights saved, the
                  optimizer, RNG and trainer state not yet
-    disk-full    writing checkpoint-STEP's optimizer fails with ENOSPC (a stand-in: no disk
-                 fills up; tests/train/test_trl_resume.py fills a real tmpfs where it can mount one)
     none         no interruption
 
 The production trainer has no test hook: this patches `ResumableGRPOTrainer` before the CLI runs.
@@ -16,7 +14,6 @@ The production trainer has no test hook: this patches `ResumableGRPOTrainer` bef
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from typing import Any
@@ -48,16 +45,13 @@ def _install(mode: str, step: int) -> None:
             init(self, *args, **kwargs)
 
         trainer.__init__ = with_callback
-    elif mode in ("mid-save", "disk-full"):
+    elif mode == "mid-save":
         save = trainer._save_optimizer_and_scheduler
 
         def interrupted(self, output_dir: str) -> None:
-            if self.state.global_step != step:
-                return save(self, output_dir)
-            if mode == "mid-save":
+            if self.state.global_step == step:
                 os._exit(EXIT_KILLED)
-            path = os.path.join(output_dir, "optimizer.pt")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+            return save(self, output_dir)
 
         trainer._save_optimizer_and_scheduler = interrupted
     elif mode != "none":

@@ -337,10 +337,11 @@ def truncate_steps(path: str | Path, last_step: int) -> int:
         return dropped
     dropped = 0
     tmp = path.with_name(path.name + ".tmp")
-    with path.open(encoding="utf-8", errors="replace") as src, tmp.open("w", encoding="utf-8") as dst:
-        for line in src:
-            if keep_row(line, last_step):
-                dst.write(line if line.endswith("\n") else line + "\n")
+    # Bytes, so that only "\n" ends a row (a stray "\r" in a torn row is not a line break).
+    with path.open("rb") as src, tmp.open("wb") as dst:
+        for raw in src:
+            if keep_row(raw.decode("utf-8", errors="replace"), last_step):
+                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
             else:
                 dropped += 1
     if dropped:
