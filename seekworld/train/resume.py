@@ -100,7 +100,10 @@ def trl_checkpoints(output: str | Path) -> list[Checkpoint]:
         if match is None or not entry.is_dir():
             continue
         step = int(match.group(1))
-        files = {p.name for p in entry.iterdir()}
+        try:
+            files = {p.name for p in entry.iterdir()}
+        except OSError:  # removed meanwhile (the main process clears incomplete ones)
+            continue
         problem = checkpoint_problem(files, _state_step(entry), step)
         shard = None if problem else _missing_shard(entry, files)
         found.append(Checkpoint(entry, step, problem or (f"no {shard}" if shard else None)))
