@@ -61,6 +61,39 @@ def test_saved_keys_are_not_the_models_and_map_back(tiny_qwen, tmp_path):
     assert weight_key_map(model, own) == {k: k for k in own}  # the model's own layout stays as it is
 
 
+@pytest.mark.parametrize(
+    ("hidden", "layers", "heads", "kv_heads", "intermediate", "tied"),
+    [(2048, 36, 16, 2, 11008, True), (3584, 28, 28, 4, 18944, False)],
+    ids=["Qwen2.5-VL-3B", "Qwen2.5-VL-7B"],
+)
+def test_real_qwen25_vl_layouts_map_back(hidden, layers, heads, kv_heads, intermediate, tied):
+    """The released sizes' shapes, built on the meta device (no weights): the keys save_pretrained
+    writes miss the model's almost entirely, and map back onto all of them (the tied lm_head of 3B
+    is not saved)."""
+    from transformers import Qwen2_5_VLConfig
+    from transformers.core_model_loading import revert_weight_conversion
+    from transformers.modeling_utils import remove_tied_weights_from_state_dict
+
+    text = {
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "num_key_value_heads": kv_heads,
+        "intermediate_size": intermediate,
+        "vocab_size": 151936,
+        "tie_word_embeddings": tied,
+    }
+    vision = {"depth": 32, "hidden_size": 1280, "out_hidden_size": hidden, "intermediate_size": 3420}
+    config = Qwen2_5_VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tied)
+    with torch.device("meta"):
+        model = Qwen2_5_VLForConditionalGeneration(config)
+    own = model.state_dict()
+    saved = revert_weight_conversion(model, remove_tied_weights_from_state_dict(dict(own), model))
+    assert len(set(saved) & set(own)) == (0 if tied else 1)  # only an untied lm_head keeps its name
+    mapped = set(weight_key_map(model, saved).values())
+    assert set(own) - mapped == ({"lm_head.weight"} if tied else set())
+
+
 def test_load_weights_restores_every_tensor(tiny_qwen, tmp_path):
     trained = _trained(tiny_qwen.path)
     trained.save_pretrained(tmp_path)
