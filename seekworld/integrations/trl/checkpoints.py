@@ -42,6 +42,7 @@ __all__ = [
     "ResumableGRPOTrainer",
     "checkpoint_bytes",
     "disk_of",
+    "is_space_failure",
     "keep_row",
     "load_weights",
     "prepare_resume",
@@ -191,16 +192,22 @@ def space_message(
     )
 
 
-def _is_space_error(exc: BaseException) -> bool:
-    """ENOSPC or EDQUOT anywhere in the chain (torch.save's own "unexpected pos" carries no errno:
-    the free-space test catches it)."""
-    seen = 0
+def is_space_failure(exc: BaseException, free: int, needed: int) -> bool:
+    """Whether a failed checkpoint write failed for want of space: ENOSPC or EDQUOT anywhere in the
+    exception chain, or, when the chain carries no errno at all (torch.save's "unexpected pos"
+    does not), less space free than a checkpoint needs. Another errno (EACCES...) is never read
+    as a full disk."""
+    errnos = []
     current: BaseException | None = exc
-    while current is not None and seen < 8:
-        if isinstance(current, OSError) and current.errno in SPACE_ERRNOS:
-            return True
-        current, seen = current.__cause__ or current.__context__, seen + 1
-    return False
+    for _ in range(8):
+        if current is None:
+            break
+        if isinstance(current, OSError) and current.errno is not None:
+            errnos.append(current.errno)
+        current = current.__cause__ or current.__context__
+    if any(e in SPACE_ERRNOS for e in errnos):
+        return True
+    return not errnos and free < needed
 
 
 def _fsync_tree(root: Path) -> None:
@@ -292,7 +299,7 @@ class ResumableGRPOTrainer(GRPOTrainer):
             checkpoint_bytes(self.model, self.optimizer),
             sum(f.stat().st_size for f in last.path.rglob("*") if f.is_file()) if last else 0,
         )
-        if _is_space_error(exc) or free < needed:
+        if is_space_failure(exc, free, needed):
             mount, device = disk_of(run_dir)
             message = space_message(
                 partial.name, run_dir, mount, device, free, needed, last.path.name if last else None

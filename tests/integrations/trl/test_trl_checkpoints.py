@@ -21,9 +21,9 @@ from transformers import AutoModelForImageTextToText, Qwen2_5_VLForConditionalGe
 from seekworld.integrations.trl.checkpoints import (  # noqa: E402
     CheckpointSpaceError,
     CheckpointWeightsError,
-    _is_space_error,
     checkpoint_bytes,
     disk_of,
+    is_space_failure,
     keep_row,
     load_weights,
     prepare_resume,
@@ -170,7 +170,7 @@ def test_space_message_names_the_disk_and_sizes(tmp_path):
     assert "starts fresh" in space_message("checkpoint-1", tmp_path, "/", "", 0, 10, None)
 
 
-def test_space_errors_are_found_in_the_chain():
+def test_space_failures():
     full = OSError(errno.ENOSPC, "No space left on device")
     try:
         try:
@@ -178,9 +178,12 @@ def test_space_errors_are_found_in_the_chain():
         except OSError as exc:
             raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos") from exc
     except RuntimeError as wrapped:
-        assert _is_space_error(wrapped)
-    assert _is_space_error(OSError(errno.EDQUOT, "Disk quota exceeded"))
-    assert not _is_space_error(OSError(errno.EACCES, "Permission denied"))
+        assert is_space_failure(wrapped, free=10**12, needed=1)  # the errno decides
+    assert is_space_failure(OSError(errno.EDQUOT, "Disk quota exceeded"), 10**12, 1)
+    torch_error = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 1152 vs 1044")
+    assert is_space_failure(torch_error, free=100, needed=1000)  # no errno: the free space decides
+    assert not is_space_failure(torch_error, free=1000, needed=100)
+    assert not is_space_failure(OSError(errno.EACCES, "Permission denied"), free=0, needed=100)
     assert issubclass(CheckpointSpaceError, OSError) and str(CheckpointSpaceError("one line")) == "one line"
 
 
