@@ -266,9 +266,12 @@ def test_model_folder_must_be_a_vlm(tmp_path):
 
 
 def test_outputs_report_resume(tmp_path):
-    (tmp_path / "run" / "ckpt" / "_actor").mkdir(parents=True)
+    actor = tmp_path / "run" / "ckpt" / "_actor"
+    (actor / "global_step4").mkdir(parents=True)
+    (actor / "global_step4" / "mp_rank_00_model_states.pt").write_bytes(b"x")
+    (actor / "latest").write_text("global_step4")
     result = common.check_outputs(load_config(overrides=[f"checkpoint.save_path={tmp_path / 'run'}"]))
-    assert result.ok and "resumes from the checkpoint" in result.detail
+    assert result.ok and "resumes from" in result.detail and "(step 4)" in result.detail
 
 
 def test_wandb_needs_a_key(monkeypatch):

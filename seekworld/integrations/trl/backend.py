@@ -236,17 +236,12 @@ def _bad_words(processor: Any) -> list[list[int]]:
     return [[i] for i in ids if i is not None and i != tokenizer.unk_token_id]
 
 
-def _last_checkpoint(output: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(output)) if output.is_dir() else None
-
-
 def train(config: TrainConfig) -> dict[str, Any]:
     """Build the trainer and train; save the final model + processor into OUTPUT."""
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
     from seekworld.integrations.trl.callbacks import MetricsWriter
+    from seekworld.integrations.trl.checkpoints import ResumableGRPOTrainer, prepare_resume
 
     output = Path(config["checkpoint.save_path"])
     output.mkdir(parents=True, exist_ok=True)
@@ -262,14 +257,12 @@ def train(config: TrainConfig) -> dict[str, Any]:
     if not args.use_vllm:
         args.generation_kwargs = {**(args.generation_kwargs or {}), "bad_words_ids": _bad_words(processor)}
     reward = reward_config(config)
-    resume = _last_checkpoint(output) if config["checkpoint.load"] else None
     # Each process scores its own slice of the batch: one file per process when there are several.
     rank = int(os.environ.get("RANK", "0"))
     samples = output / ("samples.jsonl" if world_size() == 1 else f"samples.rank{rank}.jsonl")
-    if resume is None:  # a fresh run starts fresh logs (each process its own)
-        samples.unlink(missing_ok=True)
-        if rank == 0:
-            (output / "metrics.jsonl").unlink(missing_ok=True)
+    logs = [samples, output / "metrics.jsonl"] if rank == 0 else [samples]
+    main = os.environ.get("LOCAL_RANK", "0") == "0"
+    resume = prepare_resume(output, config["checkpoint.load"], logs, main=main)  # logs cut to its step
     # The judge (rule+judge) is built here, once for the trainer's life.
     tool_kwargs: dict[str, Any] = {}
     if zoom is None:
@@ -279,7 +272,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         func = zoom_reward_function(reward, zoom, recorder_path=samples)
         components = list(episode_config(reward).components)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
-    trainer = GRPOTrainer(
+    trainer = ResumableGRPOTrainer(
         model=model,
         reward_funcs=[func],
         args=args,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seekworld.train.config import TrainConfig
+from seekworld.train.resume import describe_resume
 
 __all__ = [
     "CheckResult",
@@ -288,10 +289,8 @@ def check_outputs(config: TrainConfig) -> CheckResult:
         probe = probe.parent
     if not os.access(probe, os.W_OK):
         return CheckResult("outputs", False, f"{save}: {probe} is not writable")
-    ckpt = save / "ckpt" / "_actor"
-    if config["checkpoint.load"] and ckpt.is_dir():
-        return CheckResult("outputs", True, f"{save}: resumes from the checkpoint in {ckpt}")
-    return CheckResult("outputs", True, f"{save}: writable; no checkpoint to resume (starts fresh)")
+    ok, detail = describe_resume(save, config["backend"], config["checkpoint.load"])
+    return CheckResult("outputs", ok, detail)
 
 
 def check_logging(config: TrainConfig) -> CheckResult:
