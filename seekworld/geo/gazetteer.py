@@ -15,7 +15,8 @@ Schema (version 1):
       "ambiguous_region_keys": {"US": {"...": ["US-..", "US-.."]}, ...},
       "territories": {"CN-HK": "HK", "US-PR": "PR", "FI-01": "AX", ...},
       "city_keys": {"JP": {"sapporo": "JP-01", ...}, "US": {"portland": "|US-ME US-OR", ...}, ...},
-      "continent_keys": ["africa", "asia", "europe", "southamerica", "亚洲", ...]
+      "continent_keys": ["africa", "asia", "europe", "southamerica", "亚洲", ...],
+      "former_regions": {"FR": [["Nord-Pas-de-Calais", "FR-HDF", "2016-11-15", "Online ..."], ...], ...}
     }
 
 All keys are `normalize.key(name)`; stripped keys are `normalize.strip_type_words(normalize(name))`.
@@ -24,6 +25,9 @@ A key that names two regions of one country is left out of the lookups (and list
 "city_keys" holds GeoNames cities (tools/gazetteer_cities.py): "REGION" or "REGION|OTHER REGIONS":
 the region the name names (empty when the name is ambiguous), then the other regions where a place
 of that name lies. "continent_keys" are names of continents and their parts, which answers may add.
+"former_regions" lists regions renamed or reorganised since 2015 (tools/gazetteer_former.py): name,
+today's regions it lies in (one: its name is that region's key; several: an ambiguous key), the date
+and source of the change. They are keys already; the list explains them.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class Gazetteer:
     key_prefixes: frozenset[str] = field(default_factory=frozenset)
     city_keys: dict[str, dict[str, str]] = field(default_factory=dict)
     continent_keys: frozenset[str] = field(default_factory=frozenset)
+    former_regions: dict[str, list[list[str]]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict, load_seconds: float = 0.0) -> Gazetteer:
@@ -103,6 +108,7 @@ class Gazetteer:
             ),
             city_keys=data.get("city_keys", {}),
             continent_keys=frozenset(data.get("continent_keys", ())),
+            former_regions=data.get("former_regions", {}),
         )
 
     # -- lookups -------------------------------------------------------------------------------
@@ -174,8 +180,15 @@ class Gazetteer:
         if country_id not in self.region_keys:
             return f"the gazetteer has no first-level regions for {country_id}"
         k = key(text)
+        candidates = (k, strip_type_words(normalize(text)))
+        for name, regions, date, source in self.former_regions.get(country_id, ()):
+            if key(name) in candidates and " " in regions:
+                return (
+                    f"{text!r} is a former region of {country_id} that held several of today's: "
+                    f"{regions.replace(' ', ', ')} (changed {date}; {source})"
+                )
         amb = self.ambiguous_region_keys.get(country_id, {})
-        for candidate in (k, strip_type_words(normalize(text))):
+        for candidate in candidates:
             if candidate in amb:
                 return f"{text!r} names several regions of {country_id}: {', '.join(amb[candidate])}"
         return f"{text!r} is not a first-level region of {country_id} in the gazetteer"

@@ -173,6 +173,49 @@ def test_codes_in_prose(content, expected):
     assert _resolves(content) == expected
 
 
+# --- 4. renamed and reorganised regions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, label, score",
+    [
+        # inside the label's region: full credit
+        ("France, Nord-Pas-de-Calais", "$france,hauts-de-france$", 1.0),
+        ("France, Picardie", "$france,hauts-de-france$", 1.0),
+        ("Alsace, France", "$france,grand est$", 1.0),
+        ("Norway, Hedmark", "$norway,innlandet$", 1.0),
+        ("Norway, Sogn og Fjordane", "$norway,vestland$", 1.0),
+        ("Côte d'Ivoire, Haut-Sassandra", "$côte d'ivoire,sassandra-marahoué$", 1.0),
+        # a sibling of the label's region: country credit
+        ("France, Nord-Pas-de-Calais", "$france,normandie$", 0.5),
+        # containing or straddling the label's region: country credit
+        ("Norway, Viken", "$norway,akershus$", 0.5),
+        ("Norway, Vestfold og Telemark", "$norway,telemark$", 0.5),
+        ("Norway, Oppland", "$norway,innlandet$", 0.5),  # two municipalities went to Akershus
+        ("Ireland, Munster", "$ireland,cork$", 0.5),
+    ],
+)
+def test_former_regions(content, label, score):
+    assert check(f"<answer>{content}</answer>", parse_label(label), country_credit=0.5).score == score
+
+
+def test_a_straddling_former_region_is_explained_and_hedges_only_away_from_its_regions():
+    assert "former region" in (parse_answer("Norway, Viken").error or "")
+    assert _resolves("Norway, Akershus. Formerly Viken") == ("NO-32", False)
+    assert _resolves("Norway, Oslo. Maybe Viken") == (None, True)
+
+
+def test_every_former_region_resolves_as_listed(gaz):
+    for cc, rows in gaz.former_regions.items():
+        for name, regions, _date, source in rows:
+            assert source and regions
+            found = gaz.resolve_region(cc, name)
+            if " " in regions:  # straddles: no region of its own
+                assert found is None, (cc, name, found)
+            else:
+                assert found in (regions, None), (cc, name, found)  # None: its key names something else
+
+
 # --- 5. other scripts ----------------------------------------------------------------------------
 
 
