@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import City, Gazetteer, load_gazetteer
+from seekworld.geo.mentions import other_places as _other_places
 from seekworld.geo.normalize import key, normalize
 
 __all__ = [
@@ -393,103 +394,6 @@ def _place_cities(reading: _Reading) -> None:
             return
     reading.places.add(region)
     reading.texts.append(next(part for part, city in reading.cities if city.region == region))
-
-
-def _unspaced(word: str) -> bool:
-    """A word of a script written without spaces (Han, kana, Hangul, Thai): names hide inside it."""
-    ch = word[0]
-    return "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\u0e00" <= ch <= "\u0e7f"
-
-
-_MAX_NAME_WORDS = 4
-_MAX_NAME_CHARS = 8  # in unspaced scripts
-
-
-def _words(text: str) -> tuple[list[str], list[bool], list[bool]]:
-    """The normalised words of `text`, and for each whether the text wrote it capitalised (or in a
-    script without case) and whether all in capitals ("AZ")."""
-    if text.isascii():
-        tokens = _ASCII_WORD.findall(text.replace("'", "").replace("`", "").replace("&", " and "))
-        return (
-            [t.lower() for t in tokens],
-            [not t[0].islower() for t in tokens],
-            [t.isupper() for t in tokens],
-        )
-    words: list[str] = []
-    capital: list[bool] = []
-    upper: list[bool] = []
-    for token in text.split():
-        first = next((ch for ch in token if ch.isalpha()), "")
-        for word in normalize(token).split():
-            words.append(word)
-            capital.append(not first.islower())
-            upper.append(token.isupper())
-    return words, capital, upper
-
-
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
-
-
-def _mentions(gaz: Gazetteer, country_id: str, text: str) -> list[tuple[str, ...]]:
-    """The places that names in free text may be, one tuple per name (whole words; substrings in
-    unspaced scripts): a region or country (one ID), a city or a shared name (every region it may
-    be). Linear in the text: at most 4-word and 8-character windows, the longest name at a word
-    wins ("Panama City" is the city, not Panama). Latin keys shorter than 4 letters count only
-    written in capitals ("AZ", not "in", "or"); cities only capitalised ("Nice", not "nice")."""
-    regions = gaz.region_keys.get(country_id, {})
-    stripped = gaz.region_keys_stripped.get(country_id, {})
-    cities = gaz.city_keys.get(country_id, {})
-    shared = gaz.ambiguous_region_keys.get(country_id, {})
-    territories = gaz.territories
-    found: list[tuple[str, ...]] = []
-
-    def look(k: str, city_ok: bool) -> tuple[str, ...] | None:
-        for table in (regions, stripped):
-            hit = table.get(k)
-            if hit is not None:
-                return (territories.get(hit, hit),)
-        if city_ok and k in cities:
-            city = gaz.city(country_id, k)
-            assert city is not None
-            return city.regions
-        if k in shared:
-            return tuple(territories.get(r, r) for r in shared[k])
-        hit = gaz.country_keys.get(k)
-        return None if hit is None else (hit,)
-
-    words, capital, upper = _words(text)
-    prefixes = gaz.key_prefixes
-    i = 0
-    while i < len(words):
-        k, best, end = "", None, i + 1
-        for j in range(i, min(i + _MAX_NAME_WORDS, len(words))):
-            k += words[j]
-            if k.isascii() and len(k) < 4 and not (j == i and upper[i] and k.isalpha()):
-                continue
-            hit = look(k, capital[i])
-            if hit is not None:
-                best, end = hit, j + 1
-        if best is not None:
-            found.append(best)
-        word = words[i]
-        if not word.isascii() and _unspaced(word):
-            for a in range(len(word) - 1):
-                if word[a : a + 2] not in prefixes:
-                    continue  # no key starts here: skip its windows
-                for b in range(a + 2, min(a + _MAX_NAME_CHARS, len(word)) + 1):
-                    hit = look(word[a:b], False)
-                    if hit is not None:
-                        found.append(hit)
-        i = end
-    return found
-
-
-def _other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> set[str]:
-    """Places and countries named in `text` other than the answer's own place and country (a name
-    that may be the answer's place, such as a city in several regions one of which it is, is not
-    another place)."""
-    allowed = {country_id, place_id, gaz.place_country(place_id), *gaz.dependents.get(country_id, ())}
-    return {"/".join(ids) for ids in _mentions(gaz, country_id, text) if allowed.isdisjoint(ids)}
 
 
 def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:

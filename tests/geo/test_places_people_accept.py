@@ -77,6 +77,11 @@ def test_a_city_shared_by_regions_confirms_no_region(content):
     assert (parsed.place_id, parsed.hedge, parsed.country_id) == (None, False, "US")
 
 
+def test_a_continent_in_prose_names_no_country():
+    assert _resolves("Brazil, Paraná. South America") == ("BR-PR", False)  # not America (the US)
+    assert _resolves("Mexico, Jalisco - North America") == ("MX-JAL", False)
+
+
 def test_a_lower_case_word_in_prose_is_no_city():
     # "surprise" and "nice" are cities (Surprise, Arizona; Nice): written as words they are words
     assert _resolves("USA, Utah: the red rock was a surprise") == ("US-UT", False)
