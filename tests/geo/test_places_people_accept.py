@@ -247,6 +247,12 @@ def test_other_scripts_sentence_breaks(content, place):
 @pytest.mark.parametrize(
     "content, place",
     [
+        ("नेपाल, कोशी प्रदेश", "NP-P1"),
+        ("Ethiopia, ቤንሻንጉል-ጉምዝ ክልል", "ET-BE"),
+        ("Ethiopia, ቤንሻንጉል-ጉምዝ", "ET-BE"),
+        ("Sri Lanka, දකුණු පළාත", "LK-3"),
+        ("Sri Lanka, தென் மாகாணம்", "LK-3"),
+        ("Bangladesh, ঢাকা বিভাগ", "BD-C"),
         ("Mongolia, Хэнтий аймаг", "MN-039"),
         ("Armenia, Արարատի մարզ", "AM-AR"),
         ("Georgia, იმერეთის მხარე", "GE-IM"),
