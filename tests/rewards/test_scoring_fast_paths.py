@@ -12,6 +12,7 @@ import pytest
 
 from seekworld.chat import QWEN, content_end, strip_end_tokens
 from seekworld.geo import answer as answer_mod
+from seekworld.geo import mentions as mentions_mod
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.rewards import length
 from seekworld.rewards.scoring import score_response
@@ -117,10 +118,10 @@ def _mentions_unfiltered(gaz, country_id, text):
     regions, stripped = gaz.region_keys.get(country_id, {}), gaz.region_keys_stripped.get(country_id, {})
     tables = (regions, stripped, gaz.country_keys)
     found = set()
-    for word in answer_mod.normalize(text).split():
-        if not word.isascii() and answer_mod._unspaced(word):
+    for word in mentions_mod.normalize(text).split():
+        if not word.isascii() and mentions_mod._unspaced(word):
             for a in range(len(word)):
-                for b in range(a + 2, min(a + answer_mod._MAX_NAME_CHARS, len(word)) + 1):
+                for b in range(a + 2, min(a + mentions_mod._MAX_NAME_CHARS, len(word)) + 1):
                     for table in tables:
                         hit = table.get(word[a:b])
                         if hit is not None:
@@ -142,7 +143,7 @@ def test_prefix_filter_finds_every_name_the_full_window_scan_finds(country, text
     gaz = load_gazetteer()
     expected = _mentions_unfiltered(gaz, country, text)
     assert expected  # the sentence names places
-    assert expected <= answer_mod._mentions(gaz, country, text)
+    assert expected <= {place for ids in mentions_mod.mentions(gaz, country, text) for place in ids}
 
 
 # --- a component's value as the config gives it --------------------------------------------------------
