@@ -135,6 +135,7 @@ class Scoring:
             raise ValueError("responses, labels (and external values) must have the same length")
         self.responses = responses
         self.config = config
+        self._judged: list[int] | None = None
         self.samples: list[SampleScore] = []
         for i, (response, label) in enumerate(zip(responses, labels, strict=True)):
             try:
@@ -148,9 +149,10 @@ class Scoring:
     @property
     def judged(self) -> list[int]:
         """The samples the judge is asked about: those scored, when the variant weighs it."""
-        if not self.config.needs_judge:
-            return []
-        return [i for i, s in enumerate(self.samples) if s.scored]
+        if self._judged is None:
+            scored = self.config.needs_judge
+            self._judged = [i for i, s in enumerate(self.samples) if s.scored] if scored else []
+        return self._judged
 
     def judge_items(self) -> list[JudgeItem]:
         """What the judge is told about each sample of `judged`, in that order."""

@@ -166,15 +166,16 @@ class RewardConfig:
         """(name, weight, function) per component, looked up once per config, not per sample."""
         return tuple((name, w, COMPONENTS.get(name).fn) for name, w in self.weights)
 
-    @property
+    # Looked up once per config (configs are frozen and shared), not per sample.
+    @cached_property
     def components(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.weights)
 
-    @property
+    @cached_property
     def needs_judge(self) -> bool:
         return any(name == "judge" and w != 0 for name, w in self.weights)
 
-    @property
+    @cached_property
     def log_keys(self) -> tuple[str, ...]:
         """The keys of every `SampleScore.logs` of this config, in order: components, then extras."""
         extras = [k for name in self.components for k, _ in COMPONENTS.get(name).logs]

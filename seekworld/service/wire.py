@@ -125,23 +125,28 @@ def reply_keys(config: RewardConfig) -> list[str]:
     return keys
 
 
-def _log_value(score: SampleScore, key: str) -> float:
-    if key == "label_error":
-        return 1.0 if score.label_error is not None else 0.0
-    if key == "judge_error":
-        return 1.0 if score.judge is not None and score.judge.error is not None else 0.0
-    if key == "judge_flagged":
-        return 1.0 if score.judge is not None and score.judge.flagged is not None else 0.0
-    return score.logs.get(key, 0.0)
+def _flags(score: SampleScore) -> dict[str, float]:
+    """The extra logs that are facts about the sample, not scores: 1.0 or 0.0."""
+    judge = score.judge
+    return {
+        "label_error": 0.0 if score.label_error is None else 1.0,
+        "judge_error": 1.0 if judge is not None and judge.error is not None else 0.0,
+        "judge_flagged": 1.0 if judge is not None and judge.flagged is not None else 0.0,
+    }
 
 
 def openrlhf_reply(scores: Sequence[SampleScore], config: RewardConfig) -> dict[str, Any]:
     """Upstream OpenRLHF's answer shape; every `extra_logs` value is a float, same keys for every sample."""
     keys = reply_keys(config)
+    extra: dict[str, list[float]] = {k: [] for k in keys}
+    for s in scores:
+        logs, flags = s.logs, _flags(s)
+        for k in keys:
+            extra[k].append(_number(flags[k] if k in flags else logs.get(k, 0.0)))
     return {
         "rewards": [_number(s.reward) for s in scores],
         "scores": [_number(_outcome(s)) for s in scores],
-        "extra_logs": {k: [_number(_log_value(s, k)) for s in scores] for k in keys},
+        "extra_logs": extra,
     }
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from helpers.judge import judge_config
+from helpers.scoring import score_batch
 from PIL import Image
 
 from seekworld.rewards.judge import (
@@ -21,7 +22,7 @@ from seekworld.rewards.judge import (
 )
 from seekworld.rewards.scoring import score_samples
 from seekworld.rewards.variants import RewardConfig
-from seekworld.service.wire import extract_response, openrlhf_reply
+from seekworld.service.wire import extract_response
 
 SOUND = (
     "The first clue is the script on the shop signs: simplified Chinese. The second clue is the red soil "
@@ -39,12 +40,6 @@ def judge_for(standin, model="sound", **kw):
     kw.setdefault("timeout_s", 1.0)
     kw.setdefault("backoff_s", 0.01)
     return Judge(judge_config(url=standin.url, model=model, **kw))
-
-
-def score_batch(queries, prompts, labels, config, judge):
-    """The service's path for a request: cut, score (the judge included), reply."""
-    responses = [extract_response(q, p) for q, p in zip(queries, prompts, strict=True)]
-    return openrlhf_reply(score_samples(responses, labels, config, judge), config)
 
 
 def sent_text(request: dict) -> str:

@@ -7,11 +7,12 @@ import json
 import math
 
 import pytest
+from helpers.scoring import score_batch
 
 from seekworld.rewards.judge import Judge, JudgeResult
 from seekworld.rewards.scoring import score_samples
 from seekworld.rewards.variants import VARIANTS, RewardConfig
-from seekworld.service.wire import RequestError, extract_response, openrlhf_reply, validate_payload
+from seekworld.service.wire import RequestError, openrlhf_reply, validate_payload
 
 PROMPT = (
     "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Where?<|im_end|>\n<|im_start|>assistant\n"
@@ -26,12 +27,6 @@ NO_FORMAT = PROMPT + "China, Sichuan<|im_end|>"
 COORDS = PROMPT + "<think>clue</think><answer>30.66, 104.06</answer><|im_end|>"
 LABEL = "$china,sichuan/四川$"
 LABEL_XY = {"country": "China", "region": "Sichuan", "lat": 30.66, "lon": 104.06}
-
-
-def score_batch(queries, prompts, labels, config, judge=None, strict=False):
-    """What the service does with a request: cut each response out, score, reply."""
-    responses = [extract_response(q, p) for q, p in zip(queries, prompts, strict=True)]
-    return openrlhf_reply(score_samples(responses, labels, config, judge, strict=strict), config)
 
 
 def test_rule_batch_shape_and_values():
