@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers.serve_app import MONITOR_KEYS, one_right_answer
 
 pytest.importorskip("gunicorn")
 agent = pytest.importorskip("openrlhf.utils.agent")
@@ -117,7 +118,13 @@ def test_upstream_http_client(serve):
     assert out == {
         "rewards": [1.5],
         "scores": [1.0],
-        "extra_logs": {"format": [1.0], "accuracy": [1.0], "answer_too_long": [0.0], "label_error": [0.0]},
+        "extra_logs": {
+            "format": [1.0],
+            "accuracy": [1.0],
+            "answer_too_long": [0.0],
+            "label_error": [0.0],
+            **one_right_answer(48, 9),  # 7 spaces, a colon and a full stop in the reasoning
+        },
     }
 
 
@@ -134,7 +141,7 @@ def test_many_single_sample_requests_in_flight(serve, tmp_path):
     results = asyncio.run(run())
     assert all(r[0]["extra_logs"]["accuracy"] == [1.0] for r in results)
     keys = {tuple(r[0]["extra_logs"]) for r in results}
-    assert keys == {("format", "accuracy", "length", "answer_too_long", "label_error")}
+    assert keys == {("format", "accuracy", "length", "answer_too_long", "label_error", *MONITOR_KEYS)}
     # /metrics sums both workers (prometheus multiprocess mode)
     text = urllib.request.urlopen(server.url + "/metrics").read().decode()
     assert 'seekworld_requests_total{status="200"} 200.0' in text
