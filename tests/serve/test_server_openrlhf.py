@@ -246,6 +246,27 @@ def test_upstream_execute_and_consumer(serve, samples_generator):
     assert {"reward", "score", "format", "accuracy", "distance", "distance_km", "label_error"} <= set(info)
 
 
+def test_a_collapse_reaches_upstreams_logs_and_the_server_log(serve, samples_generator):
+    """Every prompt answered with one place while the labels alternate between two: each reply's
+    extra_logs carry the window monitors, upstream's consumer turns them into the per-sample info it
+    logs as train/<key>, and the server's log gets a warning line. One worker: each worker keeps its
+    own window, and which worker answers which request is the kernel's choice."""
+    flags = ("--workers", "1", "--monitor-window", "32", "--monitor-places", "CN-SC,CN-GD")
+    server = serve("--reward", "rule", *flags)
+    labels = ["$china,sichuan$", "$china,guangdong$"] * 50
+    outputs = [run_execute(server.url + "/get_reward", lab) for lab in labels]  # all answer Sichuan
+    experiences = consume(samples_generator, outputs)
+    info = {k: torch.cat([e.info[k].float() for e in experiences]).flatten() for k in experiences[0].info}
+    assert set(MONITOR_KEYS) | {"accuracy/CN-SC", "accuracy/CN-GD"} <= set(info)
+    assert (info["top_answer_share"] == 1.0).all()
+    # the labels alternate: the last min(i + 1, 32) samples hold ceil(n / 2) of the commoner one
+    windows = [min(i + 1, 32) for i in range(len(labels))]
+    assert info["top_label_share"].tolist() == pytest.approx([(n + 1) // 2 / n for n in windows], abs=1e-6)
+    assert (info["accuracy/CN-GD"] == 0.0).all() and info["accuracy/CN-SC"][-1].item() == 1.0
+    text = server.log.read_text()
+    assert "collapse warning: 100% of completions give one answer (CN-SC)" in text, text[-2000:]
+
+
 def test_token_in_the_url_for_upstream(serve):
     server = serve(env={"SEEKWORLD_TOKEN": "s3cret"})  # from the environment, not a flag
     (out,) = fetch(server.url + "/get_reward?token=s3cret", [QUERY], [PROMPT], [LABEL])

@@ -144,6 +144,8 @@ class SeekworldGRPOTrainer(ResumableGRPOTrainer):
         # Trainer's own log, not GRPOTrainer's: that one would also flush the training metrics
         # gathered since the last log into this row.
         Trainer.log(self, dict(metrics))
+        # As Trainer.evaluate ends: callbacks hear of it, and the request to evaluate is cleared.
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
 
 
