@@ -8,8 +8,9 @@
 Every number comes from a `SampleScore` of `seekworld.rewards.scoring` (its components, answer,
 gold label and judge result) and, for the reasoning, from the length component's own count
 (`seekworld.rewards.length.reasoning_counts`). TRL's reward function logs `batch_figures` for each
-batch; the reward service keeps a `Window` of recent samples per process and adds its figures to
-every reply's `extra_logs`. `Alarms` turns figures into warning lines when a monitor crosses its
+batch; the reward service adds a `Window`'s figures over its recent samples to every reply's
+`extra_logs`. Warnings look at a window on both (`Watch`): a few steps pooled tell a collapse from
+the noise of one small batch. `Alarms` turns figures into warning lines when a monitor crosses its
 threshold.
 
 The figures:
@@ -41,16 +42,17 @@ from seekworld.rewards.variants import RewardConfig
 __all__ = [
     "FIGURES",
     "JUDGE_FIGURE",
+    "MIN_ALARM_SAMPLES",
     "PLACE_PREFIX",
     "Alarms",
     "MonitorConfig",
     "Observation",
     "Tally",
+    "Watch",
     "Window",
     "batch_figures",
     "monitor_places",
     "monitored",
-    "most_common_answer",
     "observe",
     "parse_places",
     "place_key",
@@ -78,11 +80,12 @@ class MonitorConfig:
     """What the monitors watch and when they warn (from the settings table, which holds the defaults)."""
 
     places: tuple[str, ...]  # place IDs whose accuracy is reported (`accuracy/<id>`)
-    window: int  # the reward service's window, in samples per process
+    window: int  # samples per process the warnings (and the reward service's figures) look at
     collapse_share: float  # warn when one answer is at least this share of completions...
     collapse_margin: float  # ...and at least this far above the most common label's share
     padding_share: float  # warn when at least this share of reasoning is uncounted
     format_failure: float  # warn when at least this share of completions break the format
+    place_floor: float  # warn when a place's accuracy is at most this while another's is well above
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,13 +243,6 @@ def place_key(obs: Observation, places: Collection[str]) -> str | None:
     return None
 
 
-def most_common_answer(observations: Iterable[Observation | None]) -> str | None:
-    """The answer given most often (the smallest such), None when no completion gave one."""
-    counts = Counter(o.answer for o in observations if o is not None and o.answer is not None)
-    top = max(counts.values(), default=0)
-    return min((a for a, c in counts.items() if c == top), default=None)
-
-
 def batch_figures(
     observations: Iterable[Observation | None], places: Collection[str] = (), judge: bool = False
 ) -> dict[str, float]:
@@ -291,6 +287,10 @@ class Window:
         if len(recent) > self.size:
             tally.add(recent.popleft(), -1)
 
+    def place_counts(self) -> dict[str, int]:
+        """Samples in each monitored place's own window."""
+        return {place: tally.n for place, (_, tally) in self._places.items()}
+
     def figures(self, judge: bool = False) -> dict[str, float]:
         """Same keys every call: the figures, then `accuracy/<id>` of every monitored place (0 until
         one of its samples is scored)."""
@@ -325,9 +325,24 @@ def parse_places(text: str | None) -> tuple[str, ...]:
 
 # --- warnings ---------------------------------------------------------------------------------
 
+# A window holding fewer samples than this (or than its size) raises no warning: with one sample
+# scored, one answer is 100% of the completions.
+MIN_ALARM_SAMPLES = 64
 
-def _collapse(f: Mapping[str, float], c: MonitorConfig) -> bool:
-    return f[TOP_ANSWER] >= c.collapse_share and f[TOP_ANSWER] - f[TOP_LABEL] >= c.collapse_margin
+
+# An alarm, once raised, stays until its figure is this far back on the safe side of its threshold:
+# a figure wandering around the line does not write a line every step.
+HYSTERESIS = 0.05
+# The place alarm: a place counts once its own window holds this many samples, and warns when its
+# accuracy is at most `place_floor` while another place's is at least PLACE_OTHER (a one-place
+# collapse: its answer string garbled, or another place answered for it).
+PLACE_MIN_SAMPLES = 32
+PLACE_OTHER = 0.3
+
+
+def _collapse(f: Mapping[str, float], c: MonitorConfig, slack: float) -> bool:
+    top = f[TOP_ANSWER]
+    return top >= c.collapse_share - slack and top - f[TOP_LABEL] >= c.collapse_margin - slack
 
 
 _ALARMS = (
@@ -342,14 +357,14 @@ _ALARMS = (
     (
         "padding",
         PADDING,
-        lambda f, c: f[PADDING] >= c.padding_share,
+        lambda f, c, slack: f[PADDING] >= c.padding_share - slack,
         "{padding_share:.0%} of the reasoning is characters the length rule does not count "
         "(padding_share {padding_share:.2f}, mean reasoning {reasoning_length:.0f} characters)",
     ),
     (
         "format",
         FORMAT_FAILURE,
-        lambda f, c: f[FORMAT_FAILURE] >= c.format_failure,
+        lambda f, c, slack: f[FORMAT_FAILURE] >= c.format_failure - slack,
         "{format_failure_rate:.0%} of completions break the <think>/<answer> format "
         "(format_failure_rate {format_failure_rate:.2f})",
     ),
@@ -362,21 +377,78 @@ class Alarms:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
         self.active: set[str] = set()
+        self.low_place: str | None = None  # the place the place alarm is about
 
     def check(
-        self, figures: Mapping[str, float], where: str, answer: Callable[[], str | None] | None = None
+        self,
+        figures: Mapping[str, float],
+        where: str,
+        answer: Callable[[], str | None] | None = None,
+        place_counts: Mapping[str, int] | None = None,
     ) -> list[str]:
         """Lines for the monitors that crossed their threshold since the last check: a warning when
-        one goes past it, a note when it comes back. `where`: "step 12", "after 4096 samples";
-        `answer`: gives the most common answer, asked only for a collapse warning."""
-        lines = []
+        one goes past it, a note when it is back `HYSTERESIS` on the safe side. `where`: "step 12",
+        "after 4096 samples"; `answer`: gives the most common answer, asked only for a collapse;
+        `place_counts`: samples behind each `accuracy/<id>` (the place alarm needs them)."""
+        lines = self._place(figures, where, place_counts) if place_counts is not None else []
         for name, figure, past, text in _ALARMS:
-            now = past(figures, self.config)
-            if now and name not in self.active:
+            if name not in self.active and past(figures, self.config, 0.0):
                 self.active.add(name)
                 top = (answer() if answer is not None else None) or "?"
                 lines.append(f"{where}: {name} warning: " + text.format(answer=top, **figures))
-            elif not now and name in self.active:
+            elif name in self.active and not past(figures, self.config, HYSTERESIS):
                 self.active.discard(name)
                 lines.append(f"{where}: {name} back under its threshold ({figure} {figures[figure]:.2f})")
         return lines
+
+    def _place(self, figures: Mapping[str, float], where: str, counts: Mapping[str, int]) -> list[str]:
+        ready = {p: figures[PLACE_PREFIX + p] for p, n in counts.items() if n >= PLACE_MIN_SAMPLES}
+        if len(ready) < 2:
+            return []
+        low = min(ready, key=lambda p: (ready[p], p))
+        high = max(ready, key=lambda p: (ready[p], p))
+        if "place" not in self.active:
+            if ready[low] <= self.config.place_floor and ready[high] >= PLACE_OTHER:
+                self.active.add("place")
+                self.low_place = low
+                return [
+                    f"{where}: place warning: accuracy/{low} is {ready[low]:.2f} over its last {counts[low]} "
+                    f"samples while accuracy/{high} is {ready[high]:.2f}: that place's answers may have "
+                    "collapsed (garbled, or another place given for it)"
+                ]
+            return []
+        watched = self.low_place if self.low_place in ready else low
+        if ready[watched] > self.config.place_floor + HYSTERESIS or ready[high] < PLACE_OTHER - HYSTERESIS:
+            self.active.discard("place")
+            return [f"{where}: place back over its threshold (accuracy/{watched} {ready[watched]:.2f})"]
+        return []
+
+
+class Watch:
+    """A window of recent samples and the warnings it raises. Not thread-safe: the caller locks."""
+
+    def __init__(self, config: MonitorConfig, judge: bool = False) -> None:
+        self.judge = judge
+        self.window = Window(config.window, config.places)
+        self.alarms = Alarms(config)
+
+    def add(self, observations: Iterable[Observation | None]) -> None:
+        for obs in observations:
+            if obs is not None:
+                self.window.add(obs)
+
+    def figures(self) -> dict[str, float]:
+        return self.window.figures(self.judge)
+
+    def check(self, where: str) -> list[str]:
+        """`Alarms.check` on the window's figures, once it holds enough samples; `where` is followed
+        by the window's extent."""
+        window = self.window
+        if window.tally.n < min(MIN_ALARM_SAMPLES, window.size):
+            return []
+        return self.alarms.check(
+            self.figures(),
+            f"{where} (last {window.tally.n} samples)",
+            window.tally.answers.mode,
+            window.place_counts(),
+        )

@@ -13,24 +13,12 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from seekworld.rewards.monitors import (
-    FIGURES,
-    JUDGE_FIGURE,
-    PLACE_PREFIX,
-    Alarms,
-    MonitorConfig,
-    Window,
-    observe,
-)
+from seekworld.rewards.monitors import FIGURES, JUDGE_FIGURE, PLACE_PREFIX, MonitorConfig, Watch, observe
 from seekworld.rewards.scoring import SampleScore
 
-__all__ = ["MIN_ALARM_SAMPLES", "ServiceMonitor"]
+__all__ = ["ServiceMonitor"]
 
 log = logging.getLogger(__name__)
-
-# A window holding fewer samples than this (or than its size) raises no warning: with one sample
-# scored, one answer is 100% of the completions.
-MIN_ALARM_SAMPLES = 64
 
 
 class ServiceMonitor:
@@ -39,8 +27,7 @@ class ServiceMonitor:
     def __init__(self, config: MonitorConfig, judge: bool) -> None:
         self.config = config
         self.judge = judge
-        self._window = Window(config.window, config.places)
-        self._alarms = Alarms(config)
+        self._watch = Watch(config, judge)
         self._lock = threading.Lock()
 
     def keys(self) -> tuple[str, ...]:
@@ -51,16 +38,10 @@ class ServiceMonitor:
     def update(self, responses: Sequence[str], scores: Sequence[SampleScore]) -> dict[str, float]:
         """Add a request's samples to the window; the window's figures after them."""
         observed = [observe(r, s) for r, s in zip(responses, scores, strict=True)]
-        window = self._window
         with self._lock:
-            for obs in observed:
-                if obs is not None:
-                    window.add(obs)
-            figures = window.figures(self.judge)
-            lines = []
-            if window.tally.n >= min(MIN_ALARM_SAMPLES, window.size):
-                where = f"after {window.seen} samples (window of the last {window.tally.n})"
-                lines = self._alarms.check(figures, where, window.tally.answers.mode)
+            self._watch.add(observed)
+            figures = self._watch.figures()
+            lines = self._watch.check(f"after {self._watch.window.seen} samples")
         for line in lines:
             log.warning("seekworld monitors: %s", line)
         return figures

@@ -163,8 +163,8 @@ class RewardSettings(SettingsTable):
     )
     # --- collapse and reward-hacking monitors (seekworld.rewards.monitors)
     monitor_window: int = setting(
-        1024,
-        "samples per process in the window whose monitors each reply's extra_logs carry",
+        256,
+        "samples per process the monitors' warnings look at (and the reward service's extra_logs)",
         env="SEEKWORLD_MONITOR_WINDOW",
         train="monitor.window",
         low=1,
@@ -177,7 +177,7 @@ class RewardSettings(SettingsTable):
         train="monitor.places",
     )
     monitor_collapse_share: float = setting(
-        0.9,
+        0.7,
         "warn when one answer is at least this share of completions",
         env="SEEKWORLD_MONITOR_COLLAPSE_SHARE",
         train="monitor.collapse_share",
@@ -197,6 +197,14 @@ class RewardSettings(SettingsTable):
         "warn when at least this share of the reasoning is characters the length rule does not count",
         env="SEEKWORLD_MONITOR_PADDING_SHARE",
         train="monitor.padding_share",
+        low=0,
+        high=1,
+    )
+    monitor_place_floor: float = setting(
+        0.05,
+        "warn when a place's accuracy over its last 32+ samples is at most this while another's is 0.3+",
+        env="SEEKWORLD_MONITOR_PLACE_FLOOR",
+        train="monitor.place_floor",
         low=0,
         high=1,
     )
@@ -353,6 +361,7 @@ class RewardSettings(SettingsTable):
             collapse_margin=self.monitor_collapse_margin,
             padding_share=self.monitor_padding_share,
             format_failure=self.monitor_format_failure,
+            place_floor=self.monitor_place_floor,
         )
 
     def judge_config(self) -> JudgeConfig:

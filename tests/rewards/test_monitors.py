@@ -17,7 +17,6 @@ from seekworld.rewards.monitors import (
     batch_figures,
     monitor_places,
     monitored,
-    most_common_answer,
     observe,
     parse_places,
 )
@@ -40,6 +39,7 @@ def config(**changes: float) -> MonitorConfig:
         collapse_margin=0.2,
         padding_share=0.4,
         format_failure=0.5,
+        place_floor=0.05,
     )
     return MonitorConfig(**{**base, **changes})
 
@@ -116,7 +116,6 @@ def test_a_collapsed_batch_gives_one_answer_while_the_labels_vary():
     figures = batch_figures(obs, places=("CN-SC", "CN-GD"))
     assert figures["top_answer_share"] == 1.0 and figures["top_label_share"] == 0.5
     assert figures["accuracy/CN-SC"] == 1.0 and figures["accuracy/CN-GD"] == 0.0
-    assert most_common_answer(obs) == "CN-SC"
 
 
 def test_batch_figures_count_padding_hedges_and_format():
@@ -238,8 +237,9 @@ def test_a_collapse_warns_once_with_the_figure_and_says_when_it_is_over():
     assert line.startswith("step 3: collapse warning: 97% of completions give one answer (CN-SC)")
     assert "top_answer_share 0.97, top_label_share 0.50" in line
     assert alarms.check(collapsed(1.0, 0.5), "step 4") == []  # still past it: said once
-    (back,) = alarms.check(collapsed(0.6, 0.5), "step 5")
-    assert back == "step 5: collapse back under its threshold (top_answer_share 0.60)"
+    assert alarms.check(collapsed(0.87, 0.5), "step 5") == []  # just under the line: no flapping
+    (back,) = alarms.check(collapsed(0.6, 0.5), "step 6")
+    assert back == "step 6: collapse back under its threshold (top_answer_share 0.60)"
 
 
 def test_one_answer_is_no_collapse_when_the_labels_agree():
@@ -252,3 +252,30 @@ def test_padding_and_format_warnings():
     lines = Alarms(config()).check(figures, "step 9")
     assert [line.split(":")[1].strip() for line in lines] == ["padding warning", "format warning"]
     assert "padding_share 0.55" in lines[0] and "format_failure_rate 0.70" in lines[1]
+
+
+def test_one_place_never_right_while_another_is_warns_once_its_window_is_full():
+    alarms = Alarms(config())
+    figures = {**collapsed(0.5, 0.5), "accuracy/JP-01": 0.0, "accuracy/BR-BA": 0.62}
+    assert alarms.check(figures, "step 1", place_counts={"JP-01": 31, "BR-BA": 40}) == []  # too few yet
+    (line,) = alarms.check(figures, "step 2", place_counts={"JP-01": 32, "BR-BA": 48})
+    assert line.startswith("step 2: place warning: accuracy/JP-01 is 0.00 over its last 32 samples while ")
+    assert "accuracy/BR-BA is 0.62" in line
+    later = {**figures, "accuracy/JP-01": 0.08}  # within the hysteresis: still on
+    assert alarms.check(later, "step 3", place_counts={"JP-01": 40, "BR-BA": 56}) == []
+    (back,) = alarms.check(
+        {**figures, "accuracy/JP-01": 0.4}, "step 9", place_counts={"JP-01": 64, "BR-BA": 64}
+    )
+    assert back == "step 9: place back over its threshold (accuracy/JP-01 0.40)"
+
+
+def test_every_place_low_is_no_place_warning():
+    figures = {**collapsed(0.5, 0.5), "accuracy/JP-01": 0.0, "accuracy/BR-BA": 0.1}
+    assert Alarms(config()).check(figures, "step 5", place_counts={"JP-01": 64, "BR-BA": 64}) == []
+
+
+def test_a_window_counts_each_places_samples():
+    window = Window(3, ("CN-SC", "CN-GD"))
+    for obs in observed([(answer(SICHUAN), SICHUAN)] * 5 + [(answer(SICHUAN), GUANGDONG)]):
+        window.add(obs)
+    assert window.place_counts() == {"CN-SC": 3, "CN-GD": 1}

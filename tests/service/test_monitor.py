@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from seekworld.service.monitor import MIN_ALARM_SAMPLES
+from seekworld.rewards.monitors import MIN_ALARM_SAMPLES
 from seekworld.service.service import RewardService
 from seekworld.service.settings import RewardSettings
 
@@ -75,7 +75,7 @@ def test_a_collapse_warns_once_in_the_log_after_enough_samples(caplog):
         svc.reply([query("$China,Sichuan$")], [PROMPT], [SICHUAN if i % 2 else GUANGDONG])
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
-        f"seekworld monitors: after {MIN_ALARM_SAMPLES} samples (window of the last {MIN_ALARM_SAMPLES}): "
+        f"seekworld monitors: after {MIN_ALARM_SAMPLES} samples (last {MIN_ALARM_SAMPLES} samples): "
         "collapse warning: 100% of completions give one answer (CN-SC) while the most common label is 50% "
         "of them (top_answer_share 1.00, top_label_share 0.50)"
     ]

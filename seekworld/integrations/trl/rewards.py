@@ -32,14 +32,7 @@ from typing import Any
 
 from seekworld.errors import SeekworldError
 from seekworld.rewards.judge import Judge, JudgeConfig
-from seekworld.rewards.monitors import (
-    Alarms,
-    MonitorConfig,
-    batch_figures,
-    monitored,
-    most_common_answer,
-    observe,
-)
+from seekworld.rewards.monitors import MonitorConfig, Watch, batch_figures, monitored, observe
 from seekworld.rewards.scoring import SampleScore, score_samples, score_samples_async
 from seekworld.rewards.variants import RewardConfig
 
@@ -130,23 +123,23 @@ def _judge_metrics(scores: Sequence[SampleScore], kwargs: dict[str, Any]) -> Non
 
 
 class BatchMonitor:
-    """The monitors of each scored batch: logged as TRL metrics; warnings during training."""
+    """The monitors of each scored batch, logged as TRL metrics; during training, warnings over a
+    window of the last `config.window` samples (a few steps pooled)."""
 
     def __init__(self, config: MonitorConfig, judge: bool, warn: bool = True) -> None:
         self.config = config
         self.judge = judge
-        self.alarms = Alarms(config) if warn else None
+        self.watch = Watch(config, judge) if warn else None
 
     def __call__(self, texts: Sequence[str], scores: Sequence[SampleScore], kwargs: dict[str, Any]) -> None:
         observed = [observe(t, s) for t, s in zip(texts, scores, strict=True)]
-        figures = batch_figures(observed, self.config.places, self.judge)
         log_metric = kwargs.get("log_metric")
         if log_metric is not None:
-            for name, value in figures.items():
+            for name, value in batch_figures(observed, self.config.places, self.judge).items():
                 log_metric(name, value)
-        if self.alarms is not None and "trainer_state" in kwargs:
-            where = f"step {_step(kwargs)}"
-            for line in self.alarms.check(figures, where, lambda: most_common_answer(observed)):
+        if self.watch is not None and "trainer_state" in kwargs:
+            self.watch.add(observed)
+            for line in self.watch.check(f"step {_step(kwargs)}"):
                 log.warning("seekworld monitors: %s", line)
 
 

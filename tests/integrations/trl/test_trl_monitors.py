@@ -40,7 +40,8 @@ MONITOR_LOG = "seekworld.integrations.trl.rewards"
 def reward(**kwargs):
     from seekworld.integrations.trl.rewards import reward_function
 
-    monitor = RewardSettings(monitor_places="ES-GA,JP-27").monitor_config()
+    # warnings look at the last 4 samples here (256 by default)
+    monitor = RewardSettings(monitor_places="ES-GA,JP-27", monitor_window=4).monitor_config()
     return reward_function(RewardConfig.from_variant("rule"), monitor=monitor, **kwargs)
 
 
@@ -74,9 +75,7 @@ def test_each_batch_logs_the_monitors_and_warns_during_training(caplog):
     assert logged["padding_share"] == pytest.approx(4 / 20)  # "The plants look wet.": 3 spaces, a stop
     assert "judge_rule_disagreement" not in logged  # no judge in this variant
     (line,) = [r.getMessage() for r in caplog.records]
-    assert line.startswith(
-        "seekworld monitors: step 7: collapse warning: 100% of completions give one answer"
-    )
+    assert line.startswith("seekworld monitors: step 7 (last 4 samples): collapse warning: 100% of")
 
 
 def test_no_warning_outside_training_and_none_from_other_processes(caplog):
@@ -165,6 +164,7 @@ def collapse_run(tiny_qwen, tmp_path_factory):
             "trl.max_steps=2",
             f"data.eval_data={held_out}",
             "eval.every=1",
+            "monitor.window=16",  # warnings look at the last two steps' 16 completions
         )
     finally:
         logging.getLogger(MONITOR_LOG).removeHandler(handler)
@@ -180,7 +180,7 @@ class _Records(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def test_a_forced_collapse_shows_in_top_answer_share_and_warns_at_once(collapse_run):
+def test_a_forced_collapse_shows_in_top_answer_share_and_warns_within_two_steps(collapse_run):
     rows, lines = collapse_run
     steps = [r for r in rows if "reward" in r]
     assert [r["step"] for r in steps] == [1, 2]
@@ -189,8 +189,8 @@ def test_a_forced_collapse_shows_in_top_answer_share_and_warns_at_once(collapse_
         assert row["accuracy/ES-GA"] == 1.0 and row["accuracy/JP-27"] == 0.0  # regions: the run has two
         assert row["format_failure_rate"] == 0.0 and row["hedge_rate"] == 0.0
     assert lines == [
-        "seekworld monitors: step 1: collapse warning: 100% of completions give one answer (ES-GA) while the "
-        "most common label is 50% of them (top_answer_share 1.00, top_label_share 0.50)"
+        "seekworld monitors: step 2 (last 16 samples): collapse warning: 100% of completions give one answer "
+        "(ES-GA) while the most common label is 50% of them (top_answer_share 1.00, top_label_share 0.50)"
     ]
 
 
@@ -232,6 +232,7 @@ def padding_run(tiny_qwen, tmp_path_factory):
             "actor.lr=0.005",
             "trl.max_steps=8",
             "monitor.padding_share=0.75",
+            "monitor.window=32",  # warnings look at the last two steps
         )
     finally:
         logging.getLogger(MONITOR_LOG).removeHandler(handler)
