@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from seekworld.geo.label import GoldLabel
 from seekworld.geo.normalize import key
@@ -88,8 +89,7 @@ class MonitorConfig:
     place_floor: float  # warn when a place's accuracy is at most this while another's is well above
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):  # a tuple: made per sample on the serving path, so cheap to build
     """One scored completion, reduced to what the monitors count."""
 
     answer: str | None  # the answer's identity; None without an answer block
@@ -199,13 +199,14 @@ class Tally:
     def add(self, obs: Observation, sign: int = 1) -> None:
         """Count `obs` in (sign 1) or out (sign -1, an observation added before)."""
         self.n += sign
-        for mode, name in ((self.answers, obs.answer), (self.labels, obs.label)):
-            if name is None:
-                continue
-            if sign > 0:
-                mode.add(name)
-            else:
-                mode.remove(name)
+        if sign > 0:
+            if obs.answer is not None:
+                self.answers.add(obs.answer)
+            self.labels.add(obs.label)
+        else:
+            if obs.answer is not None:
+                self.answers.remove(obs.answer)
+            self.labels.remove(obs.label)
         self.correct += sign * obs.correct
         self.malformed += sign * (not obs.well_formed)
         self.hedges += sign * obs.hedge
@@ -440,14 +441,14 @@ class Watch:
     def figures(self) -> dict[str, float]:
         return self.window.figures(self.judge)
 
-    def check(self, where: str) -> list[str]:
-        """`Alarms.check` on the window's figures, once it holds enough samples; `where` is followed
-        by the window's extent."""
+    def check(self, where: str, figures: Mapping[str, float] | None = None) -> list[str]:
+        """`Alarms.check` on the window's figures (`figures`, when just computed), once it holds
+        enough samples; `where` is followed by the window's extent."""
         window = self.window
         if window.tally.n < min(MIN_ALARM_SAMPLES, window.size):
             return []
         return self.alarms.check(
-            self.figures(),
+            self.figures() if figures is None else figures,
             f"{where} (last {window.tally.n} samples)",
             window.tally.answers.mode,
             window.place_counts(),

@@ -41,7 +41,7 @@ class ServiceMonitor:
         with self._lock:
             self._watch.add(observed)
             figures = self._watch.figures()
-            lines = self._watch.check(f"after {self._watch.window.seen} samples")
+            lines = self._watch.check(f"after {self._watch.window.seen} samples", figures)
         for line in lines:
             log.warning("seekworld monitors: %s", line)
         return figures
