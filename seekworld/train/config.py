@@ -235,6 +235,12 @@ def _validate_trl_zoom(config: TrainConfig, needs_judge: bool) -> None:
             f"backend=trl with zoom.enabled: reward.variant={config['reward.variant']} weighs the LLM judge, "
             "which the TRL zoom tool does not call yet; use a variant without it, or the OpenRLHF agent"
         )
+    if config["data.eval_data"]:
+        raise ConfigError(
+            "backend=trl with zoom.enabled: the held-out evaluation (data.eval_data) answers without the "
+            "zoom tool, so its figures would not be the policy's; leave data.eval_data empty and run "
+            "`seekworld eval` on the saved checkpoints"
+        )
     if zoom.max_crops < 1:
         raise ConfigError("zoom.enabled needs zoom.max_crops >= 1")
     if zoom.turn_limit < 2:  # every turn but the last may zoom: one turn leaves TRL no tool round
