@@ -250,3 +250,14 @@ def test_a_padding_rewarding_variant_shows_the_padding_share_rising(padding_run)
     assert [r["padding_pay"] for r in rows] == pytest.approx(shares)  # what the broken rule paid
     warnings = [x for x in lines if "padding warning" in x]
     assert warnings and "of the reasoning is characters the length rule does not count" in warnings[0]
+
+
+def test_held_out_prompts_split_evenly_over_processes():
+    from seekworld.integrations.trl.heldout import shard
+
+    # every prompt once, and the same count per process (ZeRO-3 generation runs in lockstep)
+    for n, world in [(5, 2), (7, 3), (2, 4), (8, 1)]:
+        parts = [shard(n, rank, world) for rank in range(world)]
+        assert len({len(p) for p in parts}) == 1
+        assert sorted(set().union(*parts)) == list(range(n))
+    assert shard(5, 1, 2) == [1, 3, 3] and shard(2, 3, 4) == [0]
