@@ -16,7 +16,7 @@ from functools import lru_cache
 from seekworld.geo.normalize import ASTRAL, bmp_class
 from seekworld.rewards.format import think_content
 
-__all__ = ["compute_score", "count_reasoning_chars"]
+__all__ = ["compute_score", "count_reasoning_chars", "reasoning_counts"]
 
 # Uncounted: whitespace, ASCII punctuation and symbols, and every Unicode punctuation character
 # (categories P*). Counting is done by C-level scans, not a `unicodedata` call per character:
@@ -94,3 +94,13 @@ def compute_score(response: str, per_char: float = 0.001, cap: float = 1.0) -> f
     if think is None:
         return 0.0
     return min(cap, per_char * count_reasoning_chars(think))
+
+
+def reasoning_counts(response: str) -> tuple[int, int]:
+    """(characters of reasoning, those of them `compute_score` pays for before its cap); (0, 0)
+    without exactly one think block. The padding monitor (`seekworld.rewards.monitors`) reports
+    the rest as padding, so this follows the component's own rule."""
+    think = think_content(response)
+    if think is None:
+        return 0, 0
+    return len(think), count_reasoning_chars(think)

@@ -18,8 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from seekworld.rewards.judge import Judge, JudgeResult
+from seekworld.rewards.monitors import monitored
 from seekworld.rewards.scoring import SampleScore, score_samples
 from seekworld.service.audit import AuditLog
+from seekworld.service.monitor import ServiceMonitor
 from seekworld.service.settings import ServiceConfig
 from seekworld.service.wire import PROTOCOLS, extract_response
 
@@ -45,6 +47,9 @@ class RewardService:
         self.on_audit_error = on_audit_error
         self.judge = Judge(config.judge, on_result=on_judge_result) if config.judge is not None else None
         self.audit = AuditLog(config.log_dir, config.log_max_bytes) if config.log_dir else None
+        # Scored with format and accuracy reported whatever the variant weighs: the monitors count them.
+        self.scoring = monitored(config.reward)
+        self.monitor = ServiceMonitor(config.monitor, config.reward.needs_judge)
 
     def score(
         self,
@@ -55,6 +60,16 @@ class RewardService:
     ) -> list[SampleScore]:
         """Score a request. `arrival` (`time.monotonic()` when it reached the server; default now)
         starts the request deadline, so time spent queueing counts against it."""
+        return self._score(queries, prompts, labels, arrival)[0]
+
+    def _score(
+        self,
+        queries: Sequence[str],
+        prompts: Sequence[str] | None,
+        labels: Sequence[Any],
+        arrival: float | None,
+    ) -> tuple[list[SampleScore], dict[str, float]]:
+        """The samples' scores and the monitors' figures after them."""
         deadline = (time.monotonic() if arrival is None else arrival) + self.config.request_deadline_s
         if prompts is not None and len(prompts) != len(queries):
             raise ValueError("queries and prompts must have the same length")
@@ -63,7 +78,7 @@ class RewardService:
             extract_response(q, prompts[i] if prompts is not None else None, template)
             for i, q in enumerate(queries)
         ]
-        scores = score_samples(responses, labels, self.config.reward, self.judge, deadline=deadline)
+        scores = score_samples(responses, labels, self.scoring, self.judge, deadline=deadline)
         if self.audit is not None:
             self._audit(labels, scores)
         if self.on_samples is not None:
@@ -71,7 +86,12 @@ class RewardService:
                 self.on_samples(scores)
             except Exception:  # metrics must never cost a reward
                 log.exception("on_samples hook failed")
-        return scores
+        try:
+            figures = self.monitor.update(responses, scores)
+        except Exception:  # nor must the monitors
+            log.exception("the monitors failed; this reply carries zeros for them")
+            figures = dict.fromkeys(self.monitor.keys(), 0.0)
+        return scores, figures
 
     def reply(
         self,
@@ -81,8 +101,10 @@ class RewardService:
         protocol: str = "openrlhf",
         arrival: float | None = None,
     ) -> dict[str, Any]:
-        """The request's reply in `protocol`'s shape (`seekworld.service.wire`)."""
-        return PROTOCOLS.get(protocol)(self.score(queries, prompts, labels, arrival), self.config.reward)
+        """The request's reply in `protocol`'s shape (`seekworld.service.wire`), the monitors'
+        window figures in its logs."""
+        scores, figures = self._score(queries, prompts, labels, arrival)
+        return PROTOCOLS.get(protocol)(scores, self.config.reward, figures)
 
     def _audit(self, labels: Sequence[Any], scores: Sequence[SampleScore]) -> None:
         now = time.time()

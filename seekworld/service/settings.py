@@ -38,6 +38,7 @@ from seekworld.service.wire import PROTOCOLS
 if TYPE_CHECKING:  # imported when a config is built: the CLI parser imports this module
     from seekworld.chat import ChatTemplate
     from seekworld.rewards.judge import JudgeConfig
+    from seekworld.rewards.monitors import MonitorConfig
     from seekworld.rewards.variants import RewardConfig
 
 __all__ = ["ENV_VARS", "RewardSettings", "ServerOptions", "ServiceConfig", "SettingError"]
@@ -159,6 +160,61 @@ class RewardSettings(SettingsTable):
         high=170,
         low_open=True,
         high_open=True,
+    )
+    # --- collapse and reward-hacking monitors (seekworld.rewards.monitors)
+    monitor_window: int = setting(
+        256,
+        "samples per process the monitors' warnings look at (and the reward service's extra_logs)",
+        env="SEEKWORLD_MONITOR_WINDOW",
+        train="monitor.window",
+        low=1,
+    )
+    monitor_places: str | None = setting(
+        None,
+        "place IDs whose accuracy is logged as accuracy/<id>, comma-separated "
+        "(seekworld train: empty = from the training data)",
+        env="SEEKWORLD_MONITOR_PLACES",
+        train="monitor.places",
+    )
+    monitor_collapse_share: float = setting(
+        0.7,
+        "warn when one answer is at least this share of completions",
+        env="SEEKWORLD_MONITOR_COLLAPSE_SHARE",
+        train="monitor.collapse_share",
+        low=0,
+        high=1,
+    )
+    monitor_collapse_margin: float = setting(
+        0.2,
+        "... and at least this much above the share of the most common label",
+        env="SEEKWORLD_MONITOR_COLLAPSE_MARGIN",
+        train="monitor.collapse_margin",
+        low=0,
+        high=1,
+    )
+    monitor_padding_share: float = setting(
+        0.4,
+        "warn when at least this share of the reasoning is characters the length rule does not count",
+        env="SEEKWORLD_MONITOR_PADDING_SHARE",
+        train="monitor.padding_share",
+        low=0,
+        high=1,
+    )
+    monitor_place_floor: float = setting(
+        0.05,
+        "warn when a place's accuracy over its last 32+ samples is at most this while another's is 0.3+",
+        env="SEEKWORLD_MONITOR_PLACE_FLOOR",
+        train="monitor.place_floor",
+        low=0,
+        high=1,
+    )
+    monitor_format_failure: float = setting(
+        0.5,
+        "warn when at least this share of completions break the <think>/<answer> format",
+        env="SEEKWORLD_MONITOR_FORMAT_FAILURE",
+        train="monitor.format_failure",
+        low=0,
+        high=1,
     )
     # --- the judge (variants that weigh it)
     judge_url: str | None = setting(
@@ -291,6 +347,21 @@ class RewardSettings(SettingsTable):
             log_dir=self.log_dir,
             log_max_bytes=int(self.log_max_mb * 1024 * 1024),
             request_deadline_s=self.request_deadline,
+            monitor=self.monitor_config(),
+        )
+
+    def monitor_config(self) -> MonitorConfig:
+        """What the collapse and reward-hacking monitors watch, and their thresholds."""
+        from seekworld.rewards.monitors import MonitorConfig, parse_places
+
+        return MonitorConfig(
+            places=parse_places(self.monitor_places),
+            window=self.monitor_window,
+            collapse_share=self.monitor_collapse_share,
+            collapse_margin=self.monitor_collapse_margin,
+            padding_share=self.monitor_padding_share,
+            format_failure=self.monitor_format_failure,
+            place_floor=self.monitor_place_floor,
         )
 
     def judge_config(self) -> JudgeConfig:
@@ -351,6 +422,7 @@ class ServiceConfig:
     log_dir: str | None
     log_max_bytes: int
     request_deadline_s: float  # from arrival (queueing included); the judge gives up by then
+    monitor: MonitorConfig  # the window monitors each reply carries
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:

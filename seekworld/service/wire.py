@@ -11,8 +11,9 @@ Replies, one per protocol (`PROTOCOLS`):
   inside a range, e.g. (0, 1) = "not all wrong, not all right"): accuracy when the variant has it,
   else the distance score, else the reward. `extra_logs` holds numbers only, the same keys for
   every sample of a variant: each component, extras such as `distance_km`, `label_error` (1 when
-  the label could not be read), and for judge variants `judge_error` (the judge failed; its score
-  is 0) and `judge_flagged` (the reasoning addressed the grader; its score is 0).
+  the label could not be read), for judge variants `judge_error` (the judge failed; its score
+  is 0) and `judge_flagged` (the reasoning addressed the grader; its score is 0), then the
+  service's monitors over its window of recent samples (`seekworld.service.monitor`).
 - `lmm-r1` (the OpenRLHF 0.6 fork SeekWorld trained with): the same numbers flat, each log a
   top-level list (its client turns every top-level value into a tensor). SeekWorld's lmm-r1 script
   passes no `--label_key`, so labels arrive empty; like SeekWorld's own server, the label is then
@@ -135,14 +136,19 @@ def _flags(score: SampleScore) -> dict[str, float]:
     }
 
 
-def openrlhf_reply(scores: Sequence[SampleScore], config: RewardConfig) -> dict[str, Any]:
-    """Upstream OpenRLHF's answer shape; every `extra_logs` value is a float, same keys for every sample."""
+def openrlhf_reply(
+    scores: Sequence[SampleScore], config: RewardConfig, monitors: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """Upstream OpenRLHF's answer shape; every `extra_logs` value is a float, same keys for every
+    sample. `monitors`: the service's window figures, the same for every sample of the request."""
     keys = reply_keys(config)
     extra: dict[str, list[float]] = {k: [] for k in keys}
     for s in scores:
         logs, flags = s.logs, _flags(s)
         for k in keys:
             extra[k].append(_number(flags[k] if k in flags else logs.get(k, 0.0)))
+    for key, value in (monitors or {}).items():
+        extra[key] = [_number(value)] * len(scores)
     return {
         "rewards": [_number(s.reward) for s in scores],
         "scores": [_number(_outcome(s)) for s in scores],
@@ -162,10 +168,12 @@ def flat_reply(reply: Mapping[str, Any]) -> dict[str, list[float]]:
     return out
 
 
-Reply = Callable[[Sequence[SampleScore], RewardConfig], dict[str, Any]]
+Reply = Callable[[Sequence[SampleScore], RewardConfig, Mapping[str, float] | None], dict[str, Any]]
 PROTOCOLS: Registry[Reply] = Registry("protocol")
 PROTOCOLS.register("openrlhf", openrlhf_reply)
-PROTOCOLS.register("lmm-r1", lambda scores, config: flat_reply(openrlhf_reply(scores, config)))
+PROTOCOLS.register(
+    "lmm-r1", lambda scores, config, monitors=None: flat_reply(openrlhf_reply(scores, config, monitors))
+)
 
 
 def _is_empty(label: Any) -> bool:

@@ -49,6 +49,11 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("data.max_images_per_prompt", "--data.max_images_per_prompt"),
     ("data.max_samples", "--data.max_samples"),
     ("data.max_len", "--data.max_len"),
+    # held-out evaluation (upstream's own, greedy, one sample per prompt), with data.eval_data
+    ("data.eval_data", "--eval.dataset"),
+    ("=eval_steps", "--eval.steps"),
+    ("=eval_temperature", "--eval.temperature"),
+    ("=eval_n_samples", "--eval.n_samples_per_prompt"),
     # rollout
     ("rollout.n_samples_per_prompt", "--rollout.n_samples_per_prompt"),
     ("rollout.batch_size", "--rollout.batch_size"),
@@ -129,6 +134,9 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "judge.startup_timeout_s",
         "judge.extra_args",
         "cluster.min_gpu_memory_gib",
+        "eval.every",  # resolved into =eval_steps
+        "eval.max_samples",  # TRL only: upstream evaluates the whole file (capped at data.max_samples)
+        "eval.batch_size",  # TRL only
         "logging.wandb",
         "logging.wandb_project",
         "logging.wandb_group",
@@ -164,6 +172,13 @@ def _attn(config: TrainConfig, ctx: dict[str, Any]) -> str:
     return choose_attention(config["model.attn_implementation"], ctx["gpu"], ctx["flash_attn"]).value
 
 
+def _eval(value: Callable[[TrainConfig], Any]) -> Callable[[TrainConfig, dict[str, Any]], Any]:
+    def get(config: TrainConfig, ctx: dict[str, Any]) -> Any:
+        return value(config) if config["data.eval_data"] else None
+
+    return get
+
+
 def _wandb(key: str) -> Callable[[TrainConfig, dict[str, Any]], Any]:
     def get(config: TrainConfig, ctx: dict[str, Any]) -> Any:
         return config[f"logging.{key}"] if config["logging.wandb"] else None
@@ -182,6 +197,10 @@ DERIVED: dict[str, Callable[[TrainConfig, dict[str, Any]], Any]] = {
     ),
     "ckpt_path": lambda c, ctx: str(PurePath(c["checkpoint.save_path"]) / "ckpt"),
     "wandb_key": lambda c, ctx: ctx["wandb_key"] if c["logging.wandb"] else None,
+    # Greedy held-out evaluation: temperature 0 (vLLM's greedy decoding), one sample per prompt.
+    "eval_steps": _eval(lambda c: c["eval.every"]),
+    "eval_temperature": _eval(lambda c: 0.0),
+    "eval_n_samples": _eval(lambda c: 1),
     "wandb_project": _wandb("wandb_project"),
     "wandb_group": _wandb("wandb_group"),
     "wandb_run_name": _wandb("wandb_run_name"),

@@ -107,7 +107,13 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: Sequence[
 
 # Keys holding local paths. Upstream opens them in Ray workers, whose working directory is not
 # the launcher's: they are made absolute before the command is built.
-PATH_KEYS = ("data.prompt_data", "checkpoint.save_path", "logging.tensorboard_dir", "model.path")
+PATH_KEYS = (
+    "data.prompt_data",
+    "data.eval_data",
+    "checkpoint.save_path",
+    "logging.tensorboard_dir",
+    "model.path",
+)
 
 
 def absolute_paths(config: TrainConfig, cwd: str | os.PathLike[str] | None = None) -> TrainConfig:
@@ -119,7 +125,7 @@ def absolute_paths(config: TrainConfig, cwd: str | os.PathLike[str] | None = Non
         if not value:
             continue
         parts = []
-        for part in value.split(",") if key == "data.prompt_data" else [value]:
+        for part in value.split(",") if key.endswith("_data") else [value]:
             p = Path(part.strip())
             is_hub_id = key == "model.path" and not (base / p).exists()
             parts.append(part.strip() if p.is_absolute() or is_hub_id else str(base / p))
@@ -229,6 +235,12 @@ def _validate_trl_zoom(config: TrainConfig, needs_judge: bool) -> None:
             f"backend=trl with zoom.enabled: reward.variant={config['reward.variant']} weighs the LLM judge, "
             "which the TRL zoom tool does not call yet; use a variant without it, or the OpenRLHF agent"
         )
+    if config["data.eval_data"]:
+        raise ConfigError(
+            "backend=trl with zoom.enabled: the held-out evaluation (data.eval_data) answers without the "
+            "zoom tool, so its figures would not be the policy's; leave data.eval_data empty and run "
+            "`seekworld eval` on the saved checkpoints"
+        )
     if zoom.max_crops < 1:
         raise ConfigError("zoom.enabled needs zoom.max_crops >= 1")
     if zoom.turn_limit < 2:  # every turn but the last may zoom: one turn leaves TRL no tool round
@@ -273,6 +285,7 @@ def validate(config: TrainConfig) -> None:
     """Refuse what upstream cannot train a VLM with, and inconsistent settings. Raises ConfigError."""
     if config["backend"] not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {config['backend']!r}")
+    _validate_eval(config)
     if config["backend"] == "trl":
         _validate_trl(config)
         return
@@ -289,6 +302,13 @@ def validate(config: TrainConfig) -> None:
     _validate_vlm(config)
     _validate_sizes(config)
     _validate_reward(config)
+
+
+def _validate_eval(config: TrainConfig) -> None:
+    if config["data.eval_data"]:
+        _positive(config, "eval.every", "eval.batch_size")
+    if config["eval.max_samples"] < 0:
+        raise ConfigError(f"eval.max_samples must be >= 0 (0 = all), got {config['eval.max_samples']}")
 
 
 def _validate_vlm(config: TrainConfig) -> None:

@@ -22,6 +22,7 @@ from seekworld.train.command import build_command, format_command
 from seekworld.train.config import TrainConfig, absolute_paths
 from seekworld.train.gpu_support import choose_attention, log_once, probe
 from seekworld.train.launch import LaunchError, Services, reward_env
+from seekworld.train.places import with_monitor_places
 from seekworld.train.preflight import CheckResult, check_environment, format_report, run_preflight
 
 __all__ = ["RunOptions", "run_openrlhf"]
@@ -73,6 +74,7 @@ def run_openrlhf(config: TrainConfig, options: RunOptions) -> int:
     """Check, then (unless a dry run) train. Returns the exit status: 0 when every check passed
     (dry run) or training finished, 1 when a check failed, 130/128+N when interrupted."""
     config = absolute_paths(config)  # upstream opens them from Ray workers with another cwd
+    config = with_monitor_places(config)  # the reward server logs accuracy/<id> for these
 
     log_dir = _log_dir(options, config["checkpoint.save_path"])
     print(f"config: {' + '.join(config.sources)}", flush=True)

@@ -62,8 +62,18 @@ CASES = [
     ),
     (
         "traces collect: key variable unset",
-        ["traces", "collect", "--input", "{tmp}/good.jsonl", "--output", "{tmp}/t.jsonl", "--model", "m",
-         "--api-key-env", "SEEKWORLD_TEST_UNSET_KEY"],
+        [
+            "traces",
+            "collect",
+            "--input",
+            "{tmp}/good.jsonl",
+            "--output",
+            "{tmp}/t.jsonl",
+            "--model",
+            "m",
+            "--api-key-env",
+            "SEEKWORLD_TEST_UNSET_KEY",
+        ],
     ),
     (
         "traces prompt-template: unwritable output",

@@ -7,6 +7,23 @@ from typing import Any
 from seekworld.serve.app import create_app
 from seekworld.service.settings import RewardSettings
 
+# The window monitors every reply of the reward service carries (after the variant's own logs).
+MONITOR_KEYS = (
+    "top_answer_share",
+    "top_label_share",
+    "reasoning_length",
+    "padding_share",
+    "hedge_rate",
+    "format_failure_rate",
+)
+
+
+def one_right_answer(reasoning_chars: int, uncounted: int) -> dict[str, list[float]]:
+    """The monitors of a service's first reply, for one well-formed right answer whose reasoning has
+    `reasoning_chars` characters, `uncounted` of them whitespace or punctuation."""
+    values = (1.0, 1.0, float(reasoning_chars), uncounted / reasoning_chars, 0.0, 0.0)
+    return {k: [v] for k, v in zip(MONITOR_KEYS, values, strict=True)}
+
 
 def make_app(prompt_labels: Any = None, **settings: Any) -> Any:
     """`create_app` for `RewardSettings(**settings)` (the table's names: reward, token, max_body_mb...)."""

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.serve_app import MONITOR_KEYS, one_right_answer
 
 from seekworld.cli.reward_func_path import path as reward_func_path
 
@@ -62,7 +63,13 @@ def test_upstream_fetch_via_func(executor):
     assert out == {
         "rewards": [1.5],
         "scores": [1.0],
-        "extra_logs": {"format": [1.0], "accuracy": [1.0], "answer_too_long": [0.0], "label_error": [0.0]},
+        "extra_logs": {
+            "format": [1.0],
+            "accuracy": [1.0],
+            "answer_too_long": [0.0],
+            "label_error": [0.0],
+            **one_right_answer(19, 5),  # "The clue: red soil.": 3 spaces, a colon, a full stop
+        },
     }
 
 
@@ -71,7 +78,14 @@ def test_configured_by_environment(executor, tmp_path):
         SEEKWORLD_REWARD="rule+length", SEEKWORLD_WEIGHTS="accuracy=2", SEEKWORLD_LOG_DIR=str(tmp_path)
     )
     (out,) = asyncio.run(ex._fetch_rewards_via_func([QUERY], [PROMPT], [LABEL]))
-    assert set(out["extra_logs"]) == {"format", "accuracy", "length", "answer_too_long", "label_error"}
+    assert set(out["extra_logs"]) == {
+        "format",
+        "accuracy",
+        "length",
+        "answer_too_long",
+        "label_error",
+        *MONITOR_KEYS,
+    }
     assert out["rewards"][0] == pytest.approx(0.5 + 2.0 + out["extra_logs"]["length"][0])
     (audit,) = tmp_path.glob("audit-*.jsonl")
     assert json.loads(audit.read_text())["label"] == LABEL
@@ -110,5 +124,5 @@ def test_many_threads_at_once(executor):
     results = [r[0] for r in asyncio.run(run())]
     assert [r["rewards"][0] > 0 for r in results] == [True, True, False] * 100
     assert {tuple(r["extra_logs"]) for r in results} == {
-        ("format", "accuracy", "distance", "answer_too_long", "distance_km", "label_error")
+        ("format", "accuracy", "distance", "answer_too_long", "distance_km", "label_error", *MONITOR_KEYS)
     }

@@ -18,6 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from helpers import lmm_r1_clients as lmm_r1  # noqa: E402
+from helpers.serve_app import MONITOR_KEYS  # noqa: E402
 
 from seekworld.integrations.lmm_r1.reply import (  # noqa: E402
     ReplyShapeError,
@@ -32,7 +33,7 @@ SAMPLE = REPO / "seekworld_data" / "sample" / "lmm_r1.jsonl"
 ROWS = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
 MOSCOW = next(r for r in ROWS if r["id"] == "ru-moscow")
 ATTICA = next(r for r in ROWS if r["id"] == "gr-attica")
-LOGS = {"scores", "format", "accuracy", "answer_too_long", "label_error"}
+LOGS = {"scores", "format", "accuracy", "answer_too_long", "label_error", *MONITOR_KEYS}
 
 
 def query(message: str, answer: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.serve_app import make_app, make_client
+from helpers.serve_app import make_app, make_client, one_right_answer
 
 from seekworld.service.settings import RewardSettings
 
@@ -30,7 +30,13 @@ def test_get_reward(client):
     assert r.get_json() == {
         "rewards": [1.5],
         "scores": [1.0],
-        "extra_logs": {"format": [1.0], "accuracy": [1.0], "answer_too_long": [0.0], "label_error": [0.0]},
+        "extra_logs": {
+            "format": [1.0],
+            "accuracy": [1.0],
+            "answer_too_long": [0.0],
+            "label_error": [0.0],
+            **one_right_answer(9, 2),  # "Red soil.": a space and a full stop uncounted
+        },
     }
 
 
@@ -187,7 +193,7 @@ def test_audit_write_failure_still_answers(tmp_path):
 
 def test_internal_error_is_json_500(client, monkeypatch):
     service = client.application.extensions["seekworld"]["service"]
-    monkeypatch.setattr(service, "score", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(service, "_score", lambda *a, **k: 1 / 0)
     r = client.post("/get_reward", json=GOOD)
     assert r.status_code == 500 and r.get_json() == {"error": "internal error: ZeroDivisionError"}
 

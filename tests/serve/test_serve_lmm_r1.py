@@ -26,6 +26,8 @@ SAMPLE = REPO / "seekworld_data" / "sample" / "lmm_r1.jsonl"
 ROWS = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
 MOSCOW = next(r for r in ROWS if r["id"] == "ru-moscow")
 ATTICA = next(r for r in ROWS if r["id"] == "gr-attica")
+# "Signs in Cyrillic, onion domes.": 31 characters, 4 spaces, a comma and a full stop uncounted
+REASONING, PADDING = 31.0, 6 / 31
 
 
 def query(message: str, answer: str) -> str:
@@ -96,6 +98,13 @@ def test_lmm_r1_reply_is_flat_and_labels_come_from_the_dataset(lmm_r1_app):
         "accuracy": [1.0, 0.0],
         "answer_too_long": [0.0, 0.0],
         "label_error": [0.0, 0.0],
+        # the window monitors, flat like every log: both answer Moscow, the labels differ
+        "top_answer_share": [1.0, 1.0],
+        "top_label_share": [0.5, 0.5],
+        "reasoning_length": [REASONING, REASONING],
+        "padding_share": [PADDING, PADDING],
+        "hedge_rate": [0.0, 0.0],
+        "format_failure_rate": [0.0, 0.0],
     }
 
 
@@ -108,9 +117,7 @@ def test_lmm_r1_unknown_prompt_is_a_400_saying_why(lmm_r1_app):
 
 
 def test_openrlhf_protocol_still_scores_an_empty_label_zero():
-    r = make_client().post(
-        "/get_reward", json={"query": [RIGHT], "prompts": ["p"], "labels": [""]}
-    )
+    r = make_client().post("/get_reward", json={"query": [RIGHT], "prompts": ["p"], "labels": [""]})
     assert r.status_code == 200 and r.get_json()["extra_logs"]["label_error"] == [1.0]
 
 

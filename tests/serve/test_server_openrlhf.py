@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers.serve_app import MONITOR_KEYS, one_right_answer
 
 pytest.importorskip("gunicorn")
 agent = pytest.importorskip("openrlhf.utils.agent")
@@ -117,7 +118,13 @@ def test_upstream_http_client(serve):
     assert out == {
         "rewards": [1.5],
         "scores": [1.0],
-        "extra_logs": {"format": [1.0], "accuracy": [1.0], "answer_too_long": [0.0], "label_error": [0.0]},
+        "extra_logs": {
+            "format": [1.0],
+            "accuracy": [1.0],
+            "answer_too_long": [0.0],
+            "label_error": [0.0],
+            **one_right_answer(48, 9),  # 7 spaces, a colon and a full stop in the reasoning
+        },
     }
 
 
@@ -134,7 +141,7 @@ def test_many_single_sample_requests_in_flight(serve, tmp_path):
     results = asyncio.run(run())
     assert all(r[0]["extra_logs"]["accuracy"] == [1.0] for r in results)
     keys = {tuple(r[0]["extra_logs"]) for r in results}
-    assert keys == {("format", "accuracy", "length", "answer_too_long", "label_error")}
+    assert keys == {("format", "accuracy", "length", "answer_too_long", "label_error", *MONITOR_KEYS)}
     # /metrics sums both workers (prometheus multiprocess mode)
     text = urllib.request.urlopen(server.url + "/metrics").read().decode()
     assert 'seekworld_requests_total{status="200"} 200.0' in text
@@ -237,6 +244,27 @@ def test_upstream_execute_and_consumer(serve, samples_generator):
     experiences = consume(samples_generator, outputs)
     info = experiences[0].info
     assert {"reward", "score", "format", "accuracy", "distance", "distance_km", "label_error"} <= set(info)
+
+
+def test_a_collapse_reaches_upstreams_logs_and_the_server_log(serve, samples_generator):
+    """Every prompt answered with one place while the labels alternate between two: each reply's
+    extra_logs carry the window monitors, upstream's consumer turns them into the per-sample info it
+    logs as train/<key>, and the server's log gets a warning line. One worker: each worker keeps its
+    own window, and which worker answers which request is the kernel's choice."""
+    flags = ("--workers", "1", "--monitor-window", "32", "--monitor-places", "CN-SC,CN-GD")
+    server = serve("--reward", "rule", *flags)
+    labels = ["$china,sichuan$", "$china,guangdong$"] * 50
+    outputs = [run_execute(server.url + "/get_reward", lab) for lab in labels]  # all answer Sichuan
+    experiences = consume(samples_generator, outputs)
+    info = {k: torch.cat([e.info[k].float() for e in experiences]).flatten() for k in experiences[0].info}
+    assert set(MONITOR_KEYS) | {"accuracy/CN-SC", "accuracy/CN-GD"} <= set(info)
+    assert (info["top_answer_share"] == 1.0).all()
+    # the labels alternate: the last min(i + 1, 32) samples hold ceil(n / 2) of the commoner one
+    windows = [min(i + 1, 32) for i in range(len(labels))]
+    assert info["top_label_share"].tolist() == pytest.approx([(n + 1) // 2 / n for n in windows], abs=1e-6)
+    assert (info["accuracy/CN-GD"] == 0.0).all() and info["accuracy/CN-SC"][-1].item() == 1.0
+    text = server.log.read_text()
+    assert "collapse warning: 100% of completions give one answer (CN-SC)" in text, text[-2000:]
 
 
 def test_token_in_the_url_for_upstream(serve):

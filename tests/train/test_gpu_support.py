@@ -46,9 +46,7 @@ def test_each_fallback_says_why():
     assert not choose_attention("auto", A100, True).fallback
 
 
-@given(
-    major=st.integers(0, 15), minor=st.integers(0, 9), flash=st.booleans(), name=st.text(max_size=20)
-)
+@given(major=st.integers(0, 15), minor=st.integers(0, 9), flash=st.booleans(), name=st.text(max_size=20))
 def test_flash_attention_only_on_sm80_and_up_with_flash_attn(major, minor, flash, name):
     choice = choose_attention("auto", Gpu(name, (major, minor)), flash)
     assert (choice.value == "flash_attention_2") == (flash and major >= 8)

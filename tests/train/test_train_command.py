@@ -91,6 +91,7 @@ VARIANT_CONFIGS = {
         "cluster.ds_enable_sleep=true",
     ],
     "extra args": ['upstream.extra_args=["--actor.adam.weight_decay", "0.01", "--actor.entropy_coef=0"]'],
+    "held-out evaluation": ["data.eval_data=/data/test.jsonl", "eval.every=25"],
 }
 
 
@@ -133,6 +134,17 @@ def test_default_command_carries_seekworld_settings():
         "images",
     ]
     assert pairs["--data.max_images_per_prompt"] == "1"
+
+
+def test_held_out_data_maps_to_upstreams_greedy_evaluation():
+    argv = build_command(load_config(), reward_url=URL, python="python")
+    assert not [a for a in argv if a.startswith("--eval.")]  # no held-out data: upstream never evaluates
+    config = load_config(overrides=["data.eval_data=/data/test.jsonl", "eval.every=25"])
+    check = uf.check_with_upstream_parser(flags_of(build_command(config, reward_url=URL, python="python")))
+    assert check.ok is True, check.detail
+    evaluation = check.args.eval  # as upstream's trainer reads them
+    assert (evaluation.dataset, evaluation.steps) == ("/data/test.jsonl", 25)
+    assert (evaluation.temperature, evaluation.n_samples_per_prompt) == (0.0, 1)  # greedy, one answer
 
 
 def test_derived_values():

@@ -117,6 +117,10 @@ def test_vlm_forbidden_settings_are_refused(overrides, reason):
         (["reward.mode=url", "reward.url=localhost:5000"], "must be an http"),
         (["cluster.nodes=2"], "cannot reach a reward server on loopback"),
         (["reward.weights=speed=1"], "Unknown reward component"),
+        (["data.eval_data=/d/test.jsonl", "eval.every=0"], "eval.every must be > 0"),
+        (["eval.max_samples=-1"], "eval.max_samples must be >= 0"),
+        (["monitor.collapse_share=1.5"], "monitor.collapse_share must be <= 1"),
+        (["monitor.window=0"], "monitor.window must be >= 1"),
     ],
 )
 def test_inconsistent_settings_are_refused(overrides, message):
@@ -174,12 +178,14 @@ def test_relative_paths_become_absolute(tmp_path):
     c = load_config(
         overrides=[
             "data.prompt_data=data/a.jsonl,/abs/b.jsonl",
+            "data.eval_data=data/test.jsonl",
             "logging.tensorboard_dir=tb",
             "model.path=models/mine",
         ]
     )
     got = absolute_paths(c, tmp_path)
     assert got["data.prompt_data"] == f"{tmp_path}/data/a.jsonl,/abs/b.jsonl"
+    assert got["data.eval_data"] == f"{tmp_path}/data/test.jsonl"  # upstream's evaluation opens it in Ray
     assert got["checkpoint.save_path"] == f"{tmp_path}/checkpoints/seekworld-direct-rl"
     assert got["logging.tensorboard_dir"] == f"{tmp_path}/tb"
     assert got["model.path"] == f"{tmp_path}/models/mine"  # a local folder

@@ -124,6 +124,29 @@ def test_missing_data_file_says_how_to_make_it(tmp_path):
     assert not results[0].ok and "seekworld prepare" in results[0].detail
 
 
+def test_held_out_data_is_checked_like_the_training_data(tmp_path):
+    img = make_image(tmp_path / "a.png")
+    train = write(tmp_path, [row([img])])
+    assert common.check_eval_data(config_for(train)) == []  # none given: nothing to check
+    held_out = write(tmp_path, [row([img]), row([img], label="$$")], "test.jsonl")
+    (data, images) = common.check_eval_data(config_for(train, f"data.eval_data={held_out}"))
+    assert (data.name, images.name) == ("eval data", "eval images")
+    assert not data.ok and "test.jsonl:2" in data.detail
+    (missing,) = common.check_eval_data(config_for(train, f"data.eval_data={tmp_path / 'nope.jsonl'}"))
+    assert not missing.ok and "data.eval_data=DIR/<split>.jsonl" in missing.detail
+
+
+def test_training_places_fill_monitor_places(tmp_path):
+    from seekworld.train.places import with_monitor_places
+
+    img = make_image(tmp_path / "a.png")
+    rows = [row([img], label=x) for x in ("$japan,osaka$", "$japan,tokyo$", "$$", "$japan,osaka$")]
+    config = config_for(write(tmp_path, [*rows, "not json"]))
+    assert with_monitor_places(config)["monitor.places"] == "JP-13,JP-27"  # two regions: per region
+    given = config.replace(monitor__places="JP")
+    assert with_monitor_places(given)["monitor.places"] == "JP"  # set by the user: kept
+
+
 # ---------------------------------------------------------------- reward endpoint
 
 

@@ -139,6 +139,7 @@ def setup(tmp_path_factory, upstream):
     from seekworld.train.command import build_command
     from seekworld.train.config import load_config
     from seekworld.train.launch import Services
+    from seekworld.train.places import with_monitor_places
     from seekworld.train.upstream_flags import check_with_upstream_parser
 
     root = tmp_path_factory.mktemp("upstream-cpu")
@@ -158,8 +159,10 @@ def setup(tmp_path_factory, upstream):
             "train.batch_size=8",
             "cluster.gpus_per_node=1",
             "reward.workers=1",
+            f"data.eval_data={root / 'data' / 'train.jsonl'}",
         ]
     )
+    config = with_monitor_places(config)  # as `seekworld train` does: the server logs accuracy/<id>
     services = Services(config, root / "logs")
     services.start()
     try:
@@ -238,6 +241,7 @@ def test_upstream_training_step_on_cpu(upstream, setup):
     rewards = [o["reward"] for o in outputs]
     assert rewards == [[1.5], [0.5], [0.0], [1.0]] * 2, rewards  # our server, via upstream's HTTP client
     assert all(set(o["extra_logs"]) >= {"accuracy", "format"} for o in outputs)
+    assert args.eval.dataset == setup.config["data.eval_data"] and args.eval.temperature == 0.0
 
     # 3. Experiences, batched as upstream does (micro-batches of rollout.micro_batch_size).
     samples = [
@@ -255,6 +259,9 @@ def test_upstream_training_step_on_cpu(upstream, setup):
     )
     batches = maker.split_rollout_samples(samples)
     assert len(batches) == len(outputs) // args.rollout.micro_batch_size
+    # The server's window monitors ride along as upstream's per-sample info (logged as train/<key>).
+    places = {f"accuracy/{p}" for p in setup.config["monitor.places"].split(",")}
+    assert places and {"top_answer_share", "padding_share", *places} <= set(batches[0].info)
 
     # 4. Old log-probs from upstream's Actor, then upstream's advantages.
     actor = upstream.Actor(

@@ -14,8 +14,10 @@ Devices: CPU (transformers generation), one GPU (vLLM colocated in the trainer's
 imports, else transformers generation), several GPUs of one node under `accelerate launch
 --config_file seekworld/train/configs/accelerate_zero3.yaml -m seekworld train ...`.
 
-OUTPUT holds `metrics.jsonl` (one row per logged step), `samples.jsonl` (every scored completion),
-TRL checkpoints (`checkpoint-N/`) and the final model + processor (Hugging Face format).
+OUTPUT holds `metrics.jsonl` (one row per logged step, with the collapse and hacking monitors of
+`seekworld.rewards.monitors`, and one per held-out evaluation: `seekworld.integrations.trl.heldout`),
+`samples.jsonl` (every scored completion), TRL checkpoints (`checkpoint-N/`) and the final model +
+processor (Hugging Face format).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from seekworld.service.settings import RewardSettings
 from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig, zoom_config
 from seekworld.train.gpu_support import choose_attention, local_gpu, log_once, probe, trl_dtype
 from seekworld.train.launch import reward_settings
+from seekworld.train.places import with_monitor_places
 from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up
 from seekworld.zoom.reward import episode_config
 
@@ -236,13 +239,25 @@ def _bad_words(processor: Any) -> list[list[int]]:
     return [[i] for i in ids if i is not None and i != tokenizer.unk_token_id]
 
 
+def _held_out(config: TrainConfig, processor: Any) -> Any:
+    """The held-out evaluation of `data.eval_data` (None without it)."""
+    if not config["data.eval_data"]:
+        return None
+    from seekworld.integrations.trl.heldout import HeldOut
+
+    rows = load_prompt_dataset(config["data.eval_data"], config["eval.max_samples"] or None)
+    return HeldOut(rows, config["rollout.max_new_tokens"], config["eval.batch_size"], _bad_words(processor))
+
+
 def train(config: TrainConfig) -> dict[str, Any]:
     """Build the trainer and train; save the final model + processor into OUTPUT."""
     from trl import GRPOConfig
 
     from seekworld.integrations.trl.callbacks import MetricsWriter
-    from seekworld.integrations.trl.checkpoints import ResumableGRPOTrainer, prepare_resume
+    from seekworld.integrations.trl.checkpoints import prepare_resume
+    from seekworld.integrations.trl.heldout import EvalSchedule, SeekworldGRPOTrainer
 
+    config = with_monitor_places(config)  # accuracy/<id> is logged for these
     output = Path(config["checkpoint.save_path"])
     output.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config)
@@ -266,21 +281,29 @@ def train(config: TrainConfig) -> dict[str, Any]:
     # The judge (rule+judge) is built here, once for the trainer's life.
     tool_kwargs: dict[str, Any] = {}
     if zoom is None:
-        func = reward_function(reward, recorder_path=samples, judge=judge_config(config))
+        monitor = reward_settings(config).monitor_config()
+        func = reward_function(
+            reward, recorder_path=samples, judge=judge_config(config), monitor=monitor, warn=rank == 0
+        )
         components = list(reward.components)
     else:  # the zoom tool: one environment per rollout; the reward scores its transcript
         func = zoom_reward_function(reward, zoom, recorder_path=samples)
         components = list(episode_config(reward).components)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
-    trainer = ResumableGRPOTrainer(
+    held_out = _held_out(config, processor)
+    callbacks: list[Any] = [MetricsWriter(output / "metrics.jsonl", components)]
+    if held_out is not None:
+        callbacks.append(EvalSchedule(config["eval.every"]))
+    trainer = SeekworldGRPOTrainer(
         model=model,
         reward_funcs=[func],
         args=args,
         train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
         processing_class=processor,
-        callbacks=[MetricsWriter(output / "metrics.jsonl", components)],
+        callbacks=callbacks,
         **tool_kwargs,
     )
+    trainer.held_out = held_out
     result = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(str(output))
     if trainer.is_world_process_zero():

@@ -1,4 +1,5 @@
-"""`OUTPUT/metrics.jsonl`: one JSON object per logged training step, written as training goes."""
+"""`OUTPUT/metrics.jsonl`: one JSON object per logged training step, written as training goes, and
+one per held-out evaluation (its step and the `eval_*` keys)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-__all__ = ["MetricsWriter", "metrics_row"]
+__all__ = ["MetricsWriter", "eval_row", "metrics_row"]
 
 
 def metrics_row(step: int, logs: dict[str, Any], components: list[str]) -> dict[str, Any]:
@@ -23,8 +24,19 @@ def metrics_row(step: int, logs: dict[str, Any], components: list[str]) -> dict[
     return row
 
 
+def eval_row(step: int, logs: dict[str, Any]) -> dict[str, Any] | None:
+    """An evaluation's log dict -> our row (step and the finite `eval_*` numbers), or None."""
+    values = {
+        k: v
+        for k, v in logs.items()
+        if k.startswith("eval_") and isinstance(v, (int, float)) and math.isfinite(v)
+    }
+    return {"step": step, **values} if values else None
+
+
 class MetricsWriter(TrainerCallback):
-    """Appends a row per training log (the ones carrying `reward`) on the main process."""
+    """Appends a row per training log (the ones carrying `reward`) and per evaluation on the main
+    process."""
 
     def __init__(self, path: str | Path, components: list[str]) -> None:
         self.path = Path(path)
@@ -33,7 +45,13 @@ class MetricsWriter(TrainerCallback):
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
     ) -> None:
-        if not logs or "reward" not in logs or not state.is_world_process_zero:
+        if not logs or not state.is_world_process_zero:
+            return
+        if "reward" in logs:
+            row: dict[str, Any] | None = metrics_row(state.global_step, logs, self.components)
+        else:
+            row = eval_row(state.global_step, logs)
+        if row is None:
             return
         with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(metrics_row(state.global_step, logs, self.components)) + "\n")
+            f.write(json.dumps(row) + "\n")

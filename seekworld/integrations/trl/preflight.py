@@ -45,6 +45,7 @@ from seekworld.train.gpu_support import check_gpu_fit, probe
 from seekworld.train.preflight.common import (
     CheckResult,
     check_data,
+    check_eval_data,
     check_judge,
     check_logging,
     check_model,
@@ -143,6 +144,7 @@ def check_trl(config: TrainConfig, sample: int | None = None) -> list[CheckResul
         results.append(CheckResult("trl data", True, f"{len(dataset)} prompts in TRL's VLM format"))
     except PreparedDataError as exc:
         results.append(CheckResult("trl data", False, str(exc)))
+    results += check_eval_data(config, sample)
 
     reward = reward_config(config)
     if reward.needs_judge:

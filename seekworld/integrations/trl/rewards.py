@@ -12,6 +12,12 @@ With the LLM judge (`rule+judge`) the function is a coroutine: TRL gathers async
 its own event loop, where the judge's calls run concurrently (bounded concurrency, circuit breaker,
 deadline); the judge is told the verifier's canonical reading of the answer, never the raw text. A
 judge outage scores 0, is counted in TRL's `judge_error` metric, and never raises into TRL.
+
+With `monitor` (a `MonitorConfig`), each batch's collapse and reward-hacking figures
+(`seekworld.rewards.monitors`: `top_answer_share`, `top_label_share`, `accuracy/<place>`,
+`reasoning_length`, `padding_share`, `hedge_rate`, `format_failure_rate`, with the judge
+`judge_rule_disagreement`) go to TRL's metrics too, and during training (`trainer_state` given) a
+warning line is logged when one crosses its threshold, with the step and the figure.
 """
 
 from __future__ import annotations
@@ -26,10 +32,19 @@ from typing import Any
 
 from seekworld.errors import SeekworldError
 from seekworld.rewards.judge import Judge, JudgeConfig
+from seekworld.rewards.monitors import MonitorConfig, Watch, batch_figures, monitored, observe
 from seekworld.rewards.scoring import SampleScore, score_samples, score_samples_async
 from seekworld.rewards.variants import RewardConfig
 
-__all__ = ["REWARD_NAME", "SampleRecorder", "close_judge", "completion_text", "report", "reward_function"]
+__all__ = [
+    "REWARD_NAME",
+    "BatchMonitor",
+    "SampleRecorder",
+    "close_judge",
+    "completion_text",
+    "report",
+    "reward_function",
+]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +122,27 @@ def _judge_metrics(scores: Sequence[SampleScore], kwargs: dict[str, Any]) -> Non
     log_metric("judge_flagged", sum(s.judge is not None and s.judge.flagged is not None for s in scores) / n)
 
 
+class BatchMonitor:
+    """The monitors of each scored batch, logged as TRL metrics; during training, warnings over a
+    window of the last `config.window` samples (a few steps pooled)."""
+
+    def __init__(self, config: MonitorConfig, judge: bool, warn: bool = True) -> None:
+        self.config = config
+        self.judge = judge
+        self.watch = Watch(config, judge) if warn else None
+
+    def __call__(self, texts: Sequence[str], scores: Sequence[SampleScore], kwargs: dict[str, Any]) -> None:
+        observed = [observe(t, s) for t, s in zip(texts, scores, strict=True)]
+        log_metric = kwargs.get("log_metric")
+        if log_metric is not None:
+            for name, value in batch_figures(observed, self.config.places, self.judge).items():
+                log_metric(name, value)
+        if self.watch is not None and "trainer_state" in kwargs:
+            self.watch.add(observed)
+            for line in self.watch.check(f"step {_step(kwargs)}"):
+                log.warning("seekworld monitors: %s", line)
+
+
 def close_judge(func: Callable[..., Any]) -> None:
     """Stop the judge of a reward function built by `reward_function` (if it has one)."""
     judge = getattr(func, "judge", None)
@@ -118,26 +154,37 @@ def reward_function(
     config: RewardConfig,
     recorder_path: str | Path | None = None,
     judge: JudgeConfig | Judge | None = None,
+    monitor: MonitorConfig | None = None,
+    warn: bool = True,
 ) -> Callable[..., Any]:
     """TRL's reward function for `config` (module docstring).
 
     A variant that weighs the judge needs `judge`: its config (the Judge is built here, once, for the
-    trainer's life) or a Judge. Raises JudgeMissingError without one."""
+    trainer's life) or a Judge. Raises JudgeMissingError without one. `monitor`: log the collapse and
+    hacking monitors (`warn`: and their warnings; off on all but one process)."""
     recorder = SampleRecorder(recorder_path) if recorder_path is not None else None
     components = config.components
+    watch = BatchMonitor(monitor, config.needs_judge, warn) if monitor is not None else None
+    # The monitors count format and accuracy: reported (weight 0) when the variant does not weigh them.
+    scoring = monitored(config) if watch is not None else config
 
     def finish(
         texts: list[str], labels: list[Any], scores: list[SampleScore], kwargs: dict[str, Any]
     ) -> list[float]:
         if recorder is not None:
             recorder.write(_step(kwargs), texts, labels, scores)
+        if watch is not None:
+            try:
+                watch(texts, scores, kwargs)
+            except Exception:  # a monitor must never cost a reward
+                log.exception("the monitors failed on this batch")
         return report(scores, components, kwargs)
 
     if not config.needs_judge:
 
         def reward(completions: list[Any], label: list[Any], **kwargs: Any) -> list[float]:
             texts = [completion_text(c) for c in completions]
-            return finish(texts, list(label), score_samples(texts, label, config), kwargs)
+            return finish(texts, list(label), score_samples(texts, label, scoring), kwargs)
 
         reward.__name__ = reward.__qualname__ = REWARD_NAME
         return reward
@@ -151,7 +198,7 @@ def reward_function(
 
     async def judged(completions: list[Any], label: list[Any], **kwargs: Any) -> list[float]:
         texts = [completion_text(c) for c in completions]
-        scores = await score_samples_async(texts, label, config, client)
+        scores = await score_samples_async(texts, label, scoring, client)
         _judge_metrics(scores, kwargs)
         return finish(texts, list(label), scores, kwargs)
 

@@ -10,7 +10,7 @@ import json
 import os
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from seekworld.train.resume import describe_resume
 __all__ = [
     "CheckResult",
     "check_data",
+    "check_eval_data",
     "check_judge",
     "check_logging",
     "check_model",
@@ -156,10 +157,13 @@ def _row_problems(row: dict, where: str, config: TrainConfig) -> tuple[list[str]
     return problems, local
 
 
-def check_data(config: TrainConfig, sample: int | None = None, seed: int = 0) -> list[CheckResult]:
-    """Rows have the flagged fields, `<image>` tags match images, labels parse, images decode."""
+def check_data(
+    config: TrainConfig, sample: int | None = None, seed: int = 0, key: str = "data.prompt_data"
+) -> list[CheckResult]:
+    """Rows have the flagged fields, `<image>` tags match images, labels parse, images decode.
+    `key`: the config key naming the files (data.eval_data for the held-out data)."""
     results: list[CheckResult] = []
-    paths = [p.strip() for p in config["data.prompt_data"].split(",") if p.strip()]
+    paths = [p.strip() for p in config[key].split(",") if p.strip()]
     images: dict[str, list[str]] = {}  # path -> where it is used
     rows = n_problems = 0
     problems: list[str] = []  # the first MAX_LISTED; the rest are counted
@@ -172,7 +176,7 @@ def check_data(config: TrainConfig, sample: int | None = None, seed: int = 0) ->
     for name in paths:
         path = Path(name)
         if not path.is_file():
-            hint = " (run `seekworld prepare --output DIR ...`, then data.prompt_data=DIR/train.jsonl)"
+            hint = f" (run `seekworld prepare --output DIR ...`, then {key}=DIR/<split>.jsonl)"
             results.append(CheckResult("data", False, f"{name}: no such file{hint}"))
             continue
         for lineno, row in read_rows(path):
@@ -190,11 +194,11 @@ def check_data(config: TrainConfig, sample: int | None = None, seed: int = 0) ->
             for ref in local:
                 images.setdefault(ref, []).append(where)
     if not paths:
-        results.append(CheckResult("data", False, "data.prompt_data is empty"))
+        results.append(CheckResult("data", False, f"{key} is empty"))
     if any(not r.ok for r in results):
         return results
     if rows == 0:
-        return [CheckResult("data", False, f"{config['data.prompt_data']}: no rows")]
+        return [CheckResult("data", False, f"{config[key]}: no rows")]
     if n_problems:
         detail = f"{n_problems} problem(s) in {rows} rows:\n" + listed(problems, n_problems)
         return [CheckResult("data", False, detail), _check_images(images, sample, seed)]
@@ -202,10 +206,18 @@ def check_data(config: TrainConfig, sample: int | None = None, seed: int = 0) ->
         f"{rows} rows in {', '.join(paths)}: fields {config['data.input_key']}/{config['data.label_key']}/"
         f"{config['data.image_key']} present, <image> tags match images, labels parse"
     )
-    small = rows < config["rollout.batch_size"]
+    small = key == "data.prompt_data" and rows < config["rollout.batch_size"]
     if small:
         detail += f"\nfewer rows ({rows}) than rollout.batch_size ({config['rollout.batch_size']})"
     return [CheckResult("data", True, detail, warning=small), _check_images(images, sample, seed)]
+
+
+def check_eval_data(config: TrainConfig, sample: int | None = None, seed: int = 0) -> list[CheckResult]:
+    """The held-out data (`data.eval_data`), checked as the training data is; [] without it."""
+    if not config["data.eval_data"]:
+        return []
+    results = check_data(config, sample, seed, key="data.eval_data")
+    return [replace(r, name=f"eval {r.name}") for r in results]
 
 
 def _check_images(images: dict[str, list[str]], sample: int | None, seed: int) -> CheckResult:

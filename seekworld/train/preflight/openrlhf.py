@@ -27,6 +27,7 @@ from seekworld.train.preflight.common import (
     MAX_LISTED,
     CheckResult,
     check_data,
+    check_eval_data,
     check_judge,
     check_logging,
     check_model,
@@ -489,7 +490,7 @@ def run_preflight(
 ) -> list[CheckResult]:
     """All checks in order. `reward_urls` None: the reward services did not start (already reported).
     `environment`: results of `check_environment` already run (not repeated)."""
-    results = check_data(config, sample)
+    results = check_data(config, sample) + check_eval_data(config, sample)
     if reward_urls is not None:
         judge = check_judge(config)
         if judge is not None:

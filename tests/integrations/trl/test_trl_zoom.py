@@ -386,6 +386,7 @@ def test_the_zoom_section_maps_onto_zoomconfig_and_grpo_arguments():
         (["zoom.max_crops=0"], "max_crops >= 1"),
         (["zoom.max_turns=1"], "max_turns >= 2"),  # max_tool_calling_iterations would be 0
         (["reward.variant=rule+judge", "judge.mode=url", "judge.url=http://127.0.0.1:9/v1"], "judge"),
+        (["data.eval_data=/d/test.jsonl"], "answers without the zoom tool"),
     ],
 )
 def test_zoom_settings_trl_cannot_use_are_refused(overrides, words):
