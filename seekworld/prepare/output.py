@@ -15,7 +15,7 @@ from typing import Any
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.continents import continent_of
-from seekworld.geo.label import GoldLabel, format_label
+from seekworld.geo.label import GoldLabel, format_label, unresolved_reason
 from seekworld.io.files import atomic_write, dump_jsonl
 from seekworld.io.images import DEFAULT_MAX_PIXELS, QWEN_MIN_PIXELS
 from seekworld.prepare.balance import normalize_difficulty
@@ -140,17 +140,6 @@ def rejection(
     return entry
 
 
-def _unresolved(gold: GoldLabel) -> str | None:
-    from seekworld.geo.gazetteer import load_gazetteer
-
-    gaz = load_gazetteer()
-    if gold.country_id is None:
-        return gaz.explain_country(gold.country)
-    if gold.regions and gold.place_id is None:
-        return gaz.explain_region(gold.country_id, gold.regions[0])
-    return None
-
-
 def sample_entry(
     sample_id: str,
     gold: GoldLabel,
@@ -174,7 +163,7 @@ def sample_entry(
         "continent": continent_of(cid),
         "difficulty": normalize_difficulty(difficulty),
         "datasource": datasource,
-        "unresolved": _unresolved(gold),
+        "unresolved": unresolved_reason(gold),
         "pixel_hashes": pixel_hashes,
         "tokens_in": [r.tokens_in for r in images],
         "tokens": [r.tokens for r in images],
