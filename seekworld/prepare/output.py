@@ -86,13 +86,18 @@ def check_config(cfg: PrepareConfig) -> None:
 
 
 def check_output_and_inputs(cfg: PrepareConfig) -> None:
-    """Before any folder is made: the output is a folder (or absent) and every local input exists."""
+    """Before any folder is made: the output is a folder (or absent) and every local input exists
+    in a form its format can read (a bare image folder is refused here, not after DIR is made)."""
+    from seekworld.prepare.formats import InputError, check_input
+
     out = Path(cfg.output)
     if out.exists() and not out.is_dir():
         raise PrepareError(f"--output {out} exists and is not a folder")
     for _, path in cfg.inputs:
-        if not path.startswith("hf:") and not Path(path).exists():
-            raise PrepareError(f"input {path} does not exist")
+        try:
+            check_input(path, cfg.input_format)
+        except InputError as exc:
+            raise PrepareError(str(exc)) from None
 
 
 def start_output(cfg: PrepareConfig) -> Path:

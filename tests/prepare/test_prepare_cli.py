@@ -148,3 +148,18 @@ def test_knobs_split_datasource_min_side_input_format(tmp_path, capsys):
     # Forcing the wrong reader is an error that names the problem, not a crash.
     assert main(["prepare", "--input", str(src), "--input-format", "table", "--output", str(out)]) == 2
     assert "no image column" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("input_format", ["auto", "table"])
+def test_a_bare_image_folder_is_refused_before_any_output_is_made(input_format, sample_dir, tmp_path, capsys):
+    bare = tmp_path / "photos"
+    bare.mkdir()
+    for image in sorted((sample_dir / "images").iterdir())[:3]:
+        (bare / image.name).write_bytes(image.read_bytes())
+    out = tmp_path / "out"
+    argv = ["prepare", "--input", str(bare), "--input-format", input_format, "--output", str(out)]
+    assert main([*argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seekworld prepare: {bare}") and "metadata.csv" in err
+    assert err.count("\n") == 1, err
+    assert not out.exists()  # docs/prepare.md: inputs are checked before any output folder is made
