@@ -245,6 +245,22 @@ def _bad_words(processor: Any) -> list[list[int]]:
     return [[i] for i in ids if i is not None and i != tokenizer.unk_token_id]
 
 
+def _card(config: TrainConfig, rows: int) -> Any:
+    """The model card writer (seekworld.integrations.trl.model_card), from the run's config."""
+    from seekworld.integrations.trl.model_card import CardFacts, ModelCardWriter
+
+    output = Path(config["checkpoint.save_path"])
+    facts = CardFacts(
+        name=output.name,
+        base_model=config["model.path"],
+        data=config["data.prompt_data"],
+        rows=rows,
+        variant=config["reward.variant"],
+        tiny=config["model.path"] == TINY_MODEL,
+    )
+    return ModelCardWriter(output, facts)
+
+
 def _last_checkpoint(output: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -473,13 +489,17 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
         funcs, _ = zoom_reward_functions(reward, zoom, recorder_path=samples)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
+    dataset = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,
         args=args,
-        train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
+        train_dataset=dataset,
         processing_class=processor,
-        callbacks=[MetricsWriter(output / "metrics.jsonl", [f.__name__ for f in funcs])],
+        callbacks=[
+            MetricsWriter(output / "metrics.jsonl", [f.__name__ for f in funcs]),
+            _card(config, len(dataset)),
+        ],
         **tool_kwargs,
     )
     result = trainer.train(resume_from_checkpoint=resume)

@@ -240,6 +240,7 @@ def test_distance_and_reverse_geocoded_accuracy(tmp_path, write_rows, stand_in):
     assert math.isclose(sichuan["distance_km"], d1)
     md = (tmp_path / "d" / "report.md").read_text()
     assert "## Distance" in md and "≤2,500 km" in md and "reverse-geocoded" in md
+    assert "distance figures with a 95% percentile bootstrap interval" in md  # the header promises it
     assert "| all prompts (missing = antipode) | 3 |" in md and "| answers with coordinates | 2 |" in md
 
 

@@ -163,3 +163,19 @@ def test_a_bare_image_folder_is_refused_before_any_output_is_made(input_format, 
     assert err.startswith(f"seekworld prepare: {bare}") and "metadata.csv" in err
     assert err.count("\n") == 1, err
     assert not out.exists()  # docs/prepare.md: inputs are checked before any output folder is made
+
+
+def test_countries_chart_legend_covers_no_bar():
+    from seekworld.prepare.report import countries_figure
+
+    counts = {"RU": 9, "JP": 5, "AU": 1}  # the shortest bar, last, is where a corner legend sat
+    report = {"splits": {"train": {"countries": counts}, "test": {"countries": {"AU": 1}}}}
+    fig = countries_figure(report)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    bars = [p.get_window_extent(renderer) for p in fig.axes[0].patches]
+    assert len(bars) == 6 and not any(box.overlaps(bar) for bar in bars)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1  # and the legend is inside the image
+    assert [t.get_text() for t in legend.get_texts()] == ["train", "test"]
