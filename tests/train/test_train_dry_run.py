@@ -139,7 +139,7 @@ def test_sigterm_stops_the_started_server(prepared, tmp_path):
         for line in proc.stdout:
             if line.startswith("started reward_server: pid"):
                 break
-        time.sleep(1.0)  # into the preflight (the judge probe waits 10 s)
+        time.sleep(1.0)  # into the preflight, wherever it is (the judge probe alone waits 10 s)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     finally:
@@ -192,3 +192,17 @@ def test_dry_run_checks_the_agent_file(prepared, tmp_path):
     )
     assert too_few.returncode != 0
     assert "data.max_images_per_prompt=2 but the agent can show 3 images" in too_few.stdout
+
+
+def test_a_termination_inside_a_check_is_not_taken_for_its_failure(monkeypatch, tmp_path):
+    """The SIGTERM handler raises wherever the main thread is; a check that reports any exception
+    as its own failure (here the image decode's `except Exception`) must let it through."""
+    import seekworld.io.images
+    from seekworld.train import preflight, run
+
+    def terminated(path):  # what the handler does if SIGTERM lands while this image decodes
+        run._raise_terminated(signal.SIGTERM, None)
+
+    monkeypatch.setattr(seekworld.io.images, "open_rgb", terminated)
+    with pytest.raises(run._Terminated):
+        preflight._decode(str(tmp_path / "any.png"))
