@@ -118,14 +118,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.samples > 1 and temperature == 0:
         print("seekworld eval: warning: greedy decoding gives K identical samples", file=sys.stderr)
     engine_args = parse_engine_args(args.engine_arg)
-    if args.engine == "openai" and not args.base_url:
-        from seekworld.io.openai_client import default_base_url
-
-        print(
-            f"seekworld eval: no --base-url: requests go to {default_base_url()}, the openai client's "
-            "default ($OPENAI_BASE_URL sets another)",
-            file=sys.stderr,
-        )
     name = args.name or args.model
     cfg = EvalConfig(
         data=data,

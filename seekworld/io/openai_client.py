@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from seekworld.errors import SeekworldError
 
-__all__ = ["CallFailed", "default_base_url", "error_kind", "make_client", "resolve_api_key", "retrying"]
+__all__ = ["CallFailed", "error_kind", "make_client", "resolve_api_key", "retrying"]
 
 T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
@@ -58,11 +58,6 @@ def make_client(base_url: str | None, *, api_key: str | None = None, timeout_s: 
     import openai
 
     return openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=0)
-
-
-def default_base_url() -> str:
-    """Where a client built without a base URL sends requests ($OPENAI_BASE_URL, else OpenAI's)."""
-    return str(make_client(None).base_url)
 
 
 def error_kind(exc: BaseException) -> tuple[str, bool]:

@@ -322,7 +322,7 @@ def test_without_base_url_the_default_endpoint_is_named(tmp_path, write_rows, ca
     argv = ["eval", "--data", str(data), "--engine", "openai", "--model", "m", "--output", str(tmp_path)]
     assert main(argv) == 2
     note, error = capsys.readouterr().err.splitlines()
-    assert note.startswith(f"seekworld eval: no --base-url: requests go to {url}/, the openai client's")
+    assert note.startswith(f"note: no --base-url: requests go to {url}/, the openai client's default")
     assert error.startswith(f"seekworld eval: cannot connect to {url}/ (no --base-url given")
 
 

@@ -10,6 +10,7 @@ there at all (nothing listens, or it refuses the key) stops the engine at its st
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -37,6 +38,13 @@ class OpenAIEngine:
         self.options = options
         self.extra_body = dict(options.engine_args) or None
         self.endpoint = str(self.client.base_url)
+        if not options.base_url:  # made only when there is something to send: said once, then
+            print(
+                f"note: no --base-url: requests go to {self.endpoint}, the openai client's default "
+                "($OPENAI_BASE_URL sets another)",
+                file=sys.stderr,
+                flush=True,
+            )
         self._check_endpoint()
 
     def _check_endpoint(self) -> None:
