@@ -18,15 +18,20 @@ transformers_trainer_utils = pytest.importorskip("transformers.trainer_utils")
 
 @pytest.fixture
 def records():
+    """What transformers' trainer_utils logger lets through, from a clean start: an in-process
+    `seekworld train` earlier in this process may have filtered it, another test lowered its level."""
     logger = logging.getLogger("transformers.trainer_utils")
     seen: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = seen.append
-    filters = list(logger.filters)
+    filters, level = list(logger.filters), logger.level
+    logger.filters[:] = []
+    logger.setLevel(logging.WARNING)
     logger.addHandler(handler)
     yield seen
     logger.removeHandler(handler)
     logger.filters[:] = filters  # this process's other tests see transformers as it was
+    logger.setLevel(level)
 
 
 def _align() -> SimpleNamespace:
