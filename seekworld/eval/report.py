@@ -402,35 +402,7 @@ def render_markdown(report: dict, plots: Iterable[str] = ()) -> str:
     lines.append("")
     lines += _group_table("By difficulty", report, "by_difficulty")
     lines += _group_table("By continent", report, "by_continent")
-    dist = report.get("distance")
-    if dist:
-        heads = [f"≤{int(t):,} km" for t in metrics.DISTANCE_THRESHOLDS_KM]
-        answered = dist.get("answered") or {"n": 0}
-        lines += [
-            "## Distance",
-            "",
-            f"{dist['n']} prompts with coordinates in the label; "
-            f"{100 * dist['answered_with_coordinates']:.1f}% of answers gave coordinates. "
-            "First row: all prompts, a missing answer counting as the farthest possible guess "
-            f"(20,015 km); second row: only the {answered['n']} answers that gave coordinates.",
-            "",
-            "| Over | n | " + " | ".join(heads) + " | Median error (km) | GeoGuessr score |",
-            "|---|---:|" + "---:|" * (len(heads) + 2),
-            "| all prompts (missing = antipode) | "
-            + f"{dist['n']} | "
-            + " | ".join(_pct(dist["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
-            + f" | {_km(dist['median_km'])} | {_points(dist['mean_geoguessr'])} |",
-        ]
-        if answered["n"]:
-            lines.append(
-                "| answers with coordinates | "
-                + f"{answered['n']} | "
-                + " | ".join(_pct(answered["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
-                + f" | {_km(answered['median_km'])} | {_points(answered['mean_geoguessr'])} |"
-            )
-        else:
-            lines.append("| answers with coordinates | 0 |" + " – |" * (len(heads) + 2))
-        lines.append("")
+    lines += _distance_lines(report.get("distance"))
     coords = report.get("coordinates")
     if coords:
         lines += [
@@ -456,6 +428,42 @@ def render_markdown(report: dict, plots: Iterable[str] = ()) -> str:
     for plot in plots:
         lines += [f"![{plot}]({plot})", ""]
     return "\n".join(lines)
+
+
+def _distance_lines(dist: dict | None) -> list[str]:
+    """The distance section: all prompts (a missing answer at the antipode), then the answers that
+    gave coordinates only. Nothing without a distance section."""
+    if not dist:
+        return []
+    lines: list[str] = []
+    heads = [f"≤{int(t):,} km" for t in metrics.DISTANCE_THRESHOLDS_KM]
+    answered = dist.get("answered") or {"n": 0}
+    lines += [
+        "## Distance",
+        "",
+        f"{dist['n']} prompts with coordinates in the label; "
+        f"{100 * dist['answered_with_coordinates']:.1f}% of answers gave coordinates. "
+        "First row: all prompts, a missing answer counting as the farthest possible guess "
+        f"(20,015 km); second row: only the {answered['n']} answers that gave coordinates.",
+        "",
+        "| Over | n | " + " | ".join(heads) + " | Median error (km) | GeoGuessr score |",
+        "|---|---:|" + "---:|" * (len(heads) + 2),
+        "| all prompts (missing = antipode) | "
+        + f"{dist['n']} | "
+        + " | ".join(_pct(dist["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
+        + f" | {_km(dist['median_km'])} | {_points(dist['mean_geoguessr'])} |",
+    ]
+    if answered["n"]:
+        lines.append(
+            "| answers with coordinates | "
+            + f"{answered['n']} | "
+            + " | ".join(_pct(answered["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
+            + f" | {_km(answered['median_km'])} | {_points(answered['mean_geoguessr'])} |"
+        )
+    else:
+        lines.append("| answers with coordinates | 0 |" + " – |" * (len(heads) + 2))
+    lines.append("")
+    return lines
 
 
 def _place_name(place_id: str) -> str:

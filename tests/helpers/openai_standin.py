@@ -30,6 +30,11 @@ class StandIn:
         self.url = ""
         self.models_status = 404  # GET /models: not every OpenAI-compatible server has it
 
+    def models_reply(self) -> tuple[int, dict]:
+        if self.models_status == 200:
+            return 200, {"object": "list", "data": [{"id": "stand-in", "object": "model"}]}
+        return self.models_status, {"error": {"message": f"scripted {self.models_status}"}}
+
     def next_action(self, key: str):
         with self.lock:
             n = self.calls[key]
@@ -52,11 +57,7 @@ def handler(stand_in: StandIn):
             self.wfile.write(data)
 
         def do_GET(self) -> None:
-            status = stand_in.models_status if self.path.endswith("/models") else 404
-            if status == 200:
-                self._send(200, {"object": "list", "data": [{"id": "stand-in", "object": "model"}]})
-            else:
-                self._send(status, {"error": {"message": f"scripted {status}"}})
+            self._send(*stand_in.models_reply() if self.path.endswith("/models") else (404, {}))
 
         def do_POST(self) -> None:
             if not self.path.endswith("/chat/completions"):
