@@ -80,17 +80,16 @@ def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str,
 
 def check_bindable(host: str, port: int) -> None:
     """Raise UsageError when gunicorn could not bind host:port: the port is taken, or the host is
-    not an address of this machine. Binds (and closes) a socket the way gunicorn does, with
-    SO_REUSEADDR, so a port held only by closing connections still passes."""
-    try:
-        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UsageError(f"--host {host} cannot be resolved ({exc.strerror}): pass an address") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
+    not an address of this machine. Binds (and closes) a socket the way gunicorn does (IPv6 for an
+    address with a colon, else IPv4; SO_REUSEADDR, so a port held only by closing connections
+    still passes)."""
+    address = host.strip("[]")
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(address)
+            probe.bind((address, port))
+        except socket.gaierror as exc:
+            raise UsageError(f"--host {host} cannot be resolved ({exc.strerror}): pass an address") from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise UsageError(

@@ -146,4 +146,7 @@ def test_a_host_that_is_not_this_machine_is_one_line():
 
     with pytest.raises(UsageError, match=r"^--host 192\.0\.2\.1 is not an address of this machine$"):
         check_bindable("192.0.2.1", 0)  # TEST-NET-1: never assigned to a machine
+    with pytest.raises(UsageError, match=r"^--host no-such-host\.invalid cannot be resolved"):
+        check_bindable("no-such-host.invalid", 0)  # .invalid never resolves (RFC 2606)
     check_bindable("127.0.0.1", 0)
+    check_bindable("localhost", 0)
