@@ -45,7 +45,11 @@ class OpenAIEngine:
                 file=sys.stderr,
                 flush=True,
             )
-        self._check_endpoint()
+        try:
+            self._check_endpoint()
+        except EngineUnavailable:
+            self.client.close()
+            raise
 
     def _check_endpoint(self) -> None:
         """Stop at once, naming the URL, when the endpoint is not there (nothing listens, the host
