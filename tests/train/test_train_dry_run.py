@@ -4,6 +4,7 @@ the reward server really started on loopback, checked, and stopped by PID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -143,8 +144,13 @@ def test_sigterm_stops_the_started_server(prepared, tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     finally:
-        if proc.poll() is None:
+        if proc.poll() is None:  # it did not stop: SIGKILL it, and the services it started, by PID
             proc.kill()
+            proc.wait()
+            pids = tmp_path / "logs" / "pids.log"
+            for pid in started_pids(tmp_path / "logs").values() if pids.exists() else ():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
         hang.close()
     assert proc.returncode == 128 + signal.SIGTERM
     pid = started_pids(tmp_path / "logs")["reward_server"]
