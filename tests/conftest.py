@@ -204,3 +204,18 @@ def judge_standin(_judge_standin_server):
 
 
 # ---- end of judge stand-in ---------------------------------------------------------------------
+
+
+# ---- torch / torchvision pair (owner: the README's Tests block) --------------------------------
+def pytest_exception_interact(node, call, report):
+    """The first failure from a torchvision that cannot load beside torch stops the run with one
+    line naming the fix (see helpers.torch_pair), instead of one traceback per test."""
+    from helpers.torch_pair import is_pair_error, pair_message
+
+    # The exception itself, not the report: a test quoting the error text must fail as usual.
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, RuntimeError) and is_pair_error(str(exc)):
+        pytest.exit(pair_message(REPO / "pyproject.toml"), returncode=2)
+
+
+# ---- end of torch / torchvision pair -----------------------------------------------------------

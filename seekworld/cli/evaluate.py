@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="store_true",
         help="score the responses already in --output again (after a verifier or gazetteer update)",
     )
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars (generating, loading)")
     return p
 
 
@@ -133,6 +133,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             device=args.device,
             dtype=args.dtype,
             engine_args=engine_args,
+            progress=not args.no_progress,
         ),
         params=GenParams(
             temperature=temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=args.seed

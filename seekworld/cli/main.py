@@ -31,7 +31,8 @@ SUBCOMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="seekworld", description="Geolocation reasoning RL toolkit on upstream OpenRLHF."
+        prog="seekworld",
+        description="Geolocation reasoning RL toolkit: upstream OpenRLHF on a cluster, TRL on one machine.",
     )
     parser.add_argument("--version", action="version", version=f"seekworld {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"model: {config['model.path']} -> {config['train.output_dir']}")
         return 0
     from seekworld.integrations.trl.sft import run_sft
+    from seekworld.train.hf_messages import quiet_unactionable
 
+    quiet_unactionable()
     summary = run_sft(config)
     print(json.dumps(summary))
     return 0

@@ -1,4 +1,4 @@
-"""`seekworld train`: build the upstream OpenRLHF command from a config, check it, run it."""
+"""`seekworld train`: build a run from a config (upstream OpenRLHF or TRL), check it, run it."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import sys
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
-        help="direct RL on upstream OpenRLHF: build, check (--dry-run) and run the command",
-        description="Builds `python -m openrlhf.cli.train_ppo_ray ...` from the default config "
-        "(SeekWorld's direct-RL run), a --config file and --set overrides; starts the reward "
-        "server (and judge) the config asks for; checks data, reward, upstream flags, GPUs and "
-        "packages; then runs training, or with --dry-run stops after the checks (exit 0 only if all "
-        "pass). Started services are stopped at exit, by PID.",
+        help="direct RL from a config: upstream OpenRLHF (a Ray cluster) or TRL's GRPOTrainer (one "
+        "machine, CPU or GPU); checks first (--dry-run: only the checks)",
+        description="Builds the run from the default config (SeekWorld's direct-RL run), a --config "
+        "file and --set overrides, on the backend the config names (`backend`, or --backend): "
+        "openrlhf runs `python -m openrlhf.cli.train_ppo_ray ...` and starts the reward server (and "
+        "judge) the config asks for; trl runs TRL's GRPOTrainer in this process. Data, reward, "
+        "upstream flags, devices and packages are checked first; --dry-run stops after the checks "
+        "(exit 0 only if all pass). Started services are stopped at exit, by PID.",
     )
     p.add_argument("--config", default=None, metavar="FILE", help="TOML (or YAML with PyYAML) config file")
     p.add_argument(
@@ -104,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
 
     # The one place a training backend is chosen: upstream OpenRLHF (Ray, vLLM, DeepSpeed), or TRL's
     # GRPOTrainer in this process (one machine).
+    from seekworld.train.hf_messages import quiet_unactionable
     from seekworld.train.run import RunOptions, run_openrlhf
+
+    quiet_unactionable()
 
     options = RunOptions(dry_run=args.dry_run, sample=args.sample, log_dir=args.log_dir)
     if config["backend"] == "trl":

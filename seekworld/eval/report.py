@@ -30,6 +30,7 @@ __all__ = [
     "build_report",
     "confusions",
     "map_figure",
+    "marker_area",
     "render_markdown",
     "render_table",
     "run_labels",
@@ -361,9 +362,14 @@ def render_markdown(report: dict, plots: Iterable[str] = ()) -> str:
         + (f" (first {s['limit']} rows of each)" if s.get("limit") else "")
         + ".",
         "",
-        "Accuracy in %, with the 95% Wilson score interval over prompts in brackets; distance "
-        f"figures with a 95% percentile bootstrap interval ({report['bootstrap']['resamples']} "
-        "resamples of prompts). Overall is pooled over all prompts.",
+        "Accuracy in %, with the 95% Wilson score interval over prompts in brackets"
+        + (
+            f"; distance figures with a 95% percentile bootstrap interval "
+            f"({report['bootstrap']['resamples']} resamples of prompts)"
+            if report.get("distance")
+            else ""
+        )
+        + ". Overall is pooled over all prompts.",
         "",
     ]
     if report["missing"]:
@@ -396,35 +402,7 @@ def render_markdown(report: dict, plots: Iterable[str] = ()) -> str:
     lines.append("")
     lines += _group_table("By difficulty", report, "by_difficulty")
     lines += _group_table("By continent", report, "by_continent")
-    dist = report.get("distance")
-    if dist:
-        heads = [f"≤{int(t):,} km" for t in metrics.DISTANCE_THRESHOLDS_KM]
-        answered = dist.get("answered") or {"n": 0}
-        lines += [
-            "## Distance",
-            "",
-            f"{dist['n']} prompts with coordinates in the label; "
-            f"{100 * dist['answered_with_coordinates']:.1f}% of answers gave coordinates. "
-            "First row: all prompts, a missing answer counting as the farthest possible guess "
-            f"(20,015 km); second row: only the {answered['n']} answers that gave coordinates.",
-            "",
-            "| Over | n | " + " | ".join(heads) + " | Median error (km) | GeoGuessr score |",
-            "|---|---:|" + "---:|" * (len(heads) + 2),
-            "| all prompts (missing = antipode) | "
-            + f"{dist['n']} | "
-            + " | ".join(_pct(dist["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
-            + f" | {_km(dist['median_km'])} | {_points(dist['mean_geoguessr'])} |",
-        ]
-        if answered["n"]:
-            lines.append(
-                "| answers with coordinates | "
-                + f"{answered['n']} | "
-                + " | ".join(_pct(answered["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
-                + f" | {_km(answered['median_km'])} | {_points(answered['mean_geoguessr'])} |"
-            )
-        else:
-            lines.append("| answers with coordinates | 0 |" + " – |" * (len(heads) + 2))
-        lines.append("")
+    lines += _distance_lines(report.get("distance"))
     coords = report.get("coordinates")
     if coords:
         lines += [
@@ -450,6 +428,42 @@ def render_markdown(report: dict, plots: Iterable[str] = ()) -> str:
     for plot in plots:
         lines += [f"![{plot}]({plot})", ""]
     return "\n".join(lines)
+
+
+def _distance_lines(dist: dict | None) -> list[str]:
+    """The distance section: all prompts (a missing answer at the antipode), then the answers that
+    gave coordinates only. Nothing without a distance section."""
+    if not dist:
+        return []
+    lines: list[str] = []
+    heads = [f"≤{int(t):,} km" for t in metrics.DISTANCE_THRESHOLDS_KM]
+    answered = dist.get("answered") or {"n": 0}
+    lines += [
+        "## Distance",
+        "",
+        f"{dist['n']} prompts with coordinates in the label; "
+        f"{100 * dist['answered_with_coordinates']:.1f}% of answers gave coordinates. "
+        "First row: all prompts, a missing answer counting as the farthest possible guess "
+        f"(20,015 km); second row: only the {answered['n']} answers that gave coordinates.",
+        "",
+        "| Over | n | " + " | ".join(heads) + " | Median error (km) | GeoGuessr score |",
+        "|---|---:|" + "---:|" * (len(heads) + 2),
+        "| all prompts (missing = antipode) | "
+        + f"{dist['n']} | "
+        + " | ".join(_pct(dist["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
+        + f" | {_km(dist['median_km'])} | {_points(dist['mean_geoguessr'])} |",
+    ]
+    if answered["n"]:
+        lines.append(
+            "| answers with coordinates | "
+            + f"{answered['n']} | "
+            + " | ".join(_pct(answered["within_km"][str(t)]) for t in metrics.DISTANCE_THRESHOLDS_KM)
+            + f" | {_km(answered['median_km'])} | {_points(answered['mean_geoguessr'])} |"
+        )
+    else:
+        lines.append("| answers with coordinates | 0 |" + " – |" * (len(heads) + 2))
+    lines.append("")
+    return lines
 
 
 def _place_name(place_id: str) -> str:
@@ -615,9 +629,37 @@ def world_outlines() -> list[dict]:
     return json.loads(gzip.decompress(_WORLD.read_bytes()))["countries"]
 
 
+MAP_MAX_AREA = 900.0  # points², the largest country marker
+MAP_MIN_AREA = 8.0  # points², so one prompt among thousands still shows
+
+
+def marker_area(n: int, n_max: int) -> float:
+    """A country marker's area in points²: proportional to its prompts, the largest MAP_MAX_AREA
+    (or 30 per prompt when there are few), never under MAP_MIN_AREA."""
+    per_prompt = min(30.0, MAP_MAX_AREA / max(n_max, 1))
+    return max(MAP_MIN_AREA, per_prompt * n)
+
+
+def _anchor(rings: list[list[list[float]]]) -> tuple[float, float]:
+    """(lon, lat) for a country's marker: the centroid of its largest ring (the mainland)."""
+    best = (-1.0, 0.0, 0.0)
+    for ring in rings:
+        area = cx = cy = 0.0
+        for (x0, y0), (x1, y1) in zip(ring, [*ring[1:], ring[0]], strict=True):
+            cross = x0 * y1 - x1 * y0
+            area, cx, cy = area + cross, cx + (x0 + x1) * cross, cy + (y0 + y1) * cross
+        if area and abs(area) / 2 > best[0]:
+            best = (abs(area) / 2, cx / (3 * area), cy / (3 * area))
+    if best[0] < 0:  # degenerate rings only: their first point
+        return rings[0][0][0], rings[0][0][1]
+    return best[1], best[2]
+
+
 def map_figure(title: str, locations: list[dict], by_country: dict[str, dict]):
-    """The world map: each country shaded by its accuracy over the prompts whose gold label is in
-    it (grey: no prompts), and, for prompts with coordinates, the gold location joined to the
+    """The world map: a disc per gold country, its area proportional to the country's prompts and
+    its colour their accuracy, so a large country with one prompt weighs what one prompt weighs
+    (a shaded country would weigh its land area); a country the 1:110m outlines lack is named
+    under the map with its n. For prompts with coordinates, the gold location is joined to the
     predicted one. Drawn from outlines the package ships; no tiles, no download."""
     from matplotlib import cm, colors
     from matplotlib.patches import Polygon
@@ -626,48 +668,65 @@ def map_figure(title: str, locations: list[dict], by_country: dict[str, dict]):
     fig, ax = plt.subplots(figsize=(10, 5.2), dpi=110, layout="constrained")
     cmap = plt.get_cmap("RdYlGn")
     norm = colors.Normalize(0, 100)
+    anchors = {}
     for country in world_outlines():
-        est = by_country.get(country["id"] or "")
-        value = est["value"] if est and est.get("value") is not None else None
-        face = "#e6e6e6" if value is None else cmap(norm(100 * value))
+        if country["id"]:
+            anchors[country["id"]] = _anchor(country["rings"])
         for ring in country["rings"]:
-            ax.add_patch(Polygon(ring, closed=True, facecolor=face, edgecolor="#888888", linewidth=0.3))
+            ax.add_patch(Polygon(ring, closed=True, facecolor="#eeeeee", edgecolor="#aaaaaa", linewidth=0.3))
+    shown = {c: e for c, e in by_country.items() if e.get("value") is not None and e.get("n")}
+    placed = sorted((c for c in shown if c in anchors), key=lambda c: (-shown[c]["n"], c))  # small on top
+    n_max = max((shown[c]["n"] for c in placed), default=1)
+    handles = []
+    if placed:
+        ax.scatter(
+            [anchors[c][0] for c in placed],
+            [anchors[c][1] for c in placed],
+            s=[marker_area(shown[c]["n"], n_max) for c in placed],
+            c=[100 * shown[c]["value"] for c in placed],
+            cmap=cmap,
+            norm=norm,
+            edgecolor="#333333",
+            linewidth=0.5,
+            zorder=3,
+            label="_countries",  # not a legend entry: the size entries below stand for it
+        )
+        for n in sorted({1, (n_max + 1) // 2, n_max}):
+            handles.append(
+                ax.scatter([], [], s=marker_area(n, n_max), color="#cccccc", edgecolor="#333333",
+                           linewidth=0.5, label=f"{n} prompt{'s' if n != 1 else ''}")
+            )  # fmt: skip
     gold = [loc["gold"] for loc in locations]
     pred = [loc for loc in locations if loc.get("predicted")]
     for loc in pred:
         (glat, glon), (plat, plon) = loc["gold"], loc["predicted"]
         ax.plot([glon, plon], [glat, plat], color="#555555", linewidth=0.5, alpha=0.6)
     if gold:
-        ax.scatter(
-            [g[1] for g in gold],
-            [g[0] for g in gold],
-            s=14,
-            marker="o",
-            color="#1f4e9c",
-            edgecolor="white",
-            linewidth=0.4,
-            zorder=4,
-            label=f"gold ({len(gold)})",
-        )
+        handles.append(
+            ax.scatter([g[1] for g in gold], [g[0] for g in gold], s=14, marker="o", color="#1f4e9c",
+                       edgecolor="white", linewidth=0.4, zorder=4, label=f"gold location ({len(gold)})")
+        )  # fmt: skip
     if pred:
-        ax.scatter(
-            [p["predicted"][1] for p in pred],
-            [p["predicted"][0] for p in pred],
-            s=18,
-            marker="x",
-            color="#d62728",
-            zorder=5,
-            label=f"predicted ({len(pred)})",
-        )
+        handles.append(
+            ax.scatter([p["predicted"][1] for p in pred], [p["predicted"][0] for p in pred], s=18,
+                       marker="x", color="#d62728", zorder=5, label=f"predicted location ({len(pred)})")
+        )  # fmt: skip
+    unplaced = sorted((c for c in shown if c not in anchors), key=lambda c: (-shown[c]["n"], c))
+    if unplaced:
+        listed = ", ".join(f"{c} (n={shown[c]['n']}, {100 * shown[c]['value']:.0f}%)" for c in unplaced[:8])
+        more = f" and {len(unplaced) - 8} more" if len(unplaced) > 8 else ""
+        ax.text(0.01, 0.01, f"not on this map's outlines: {listed}{more}", transform=ax.transAxes,
+                fontsize=7, va="bottom", ha="left")  # fmt: skip
     ax.set_xlim(-180, 180)
     ax.set_ylim(-60, 85)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    if gold or pred:
-        ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    if handles:
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 0.06), fontsize=7, framealpha=0.9,
+                  labelspacing=1.8, borderpad=1.0, handletextpad=1.6)  # fmt: skip
     bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
-    bar.set_label("accuracy of prompts whose gold country it is (%)", fontsize=8)
+    bar.set_label("accuracy of the prompts whose gold country it is (%)", fontsize=8)
     _fit_title(fig, ax, title)
     return fig
 
@@ -692,8 +751,10 @@ def write_report(report: dict, out_dir: str | Path) -> list[Path]:
         ):
             _save(bar_figure(f"{report['model']}: {title}", report["accuracy"][group]), out / name)
             plots.append(name)
-        title = f"{report['model']}: accuracy by gold country; gold and predicted locations"
-        fig = map_figure(title, report.get("locations") or [], report["accuracy"].get("by_country") or {})
+        locations = report.get("locations") or []
+        title = f"{report['model']}: accuracy by gold country (colour; area = prompts)"
+        title += "; gold and predicted locations" if locations else ""
+        fig = map_figure(title, locations, report["accuracy"].get("by_country") or {})
         _save(fig, out / "map.png")
         plots.append("map.png")
     except ImportError:

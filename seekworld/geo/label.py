@@ -20,7 +20,7 @@ from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import Gazetteer, load_gazetteer
 from seekworld.geo.normalize import key, normalize, strip_type_words
 
-__all__ = ["GoldLabel", "LabelError", "format_label", "parse_label"]
+__all__ = ["GoldLabel", "LabelError", "format_label", "parse_label", "unresolved_reason"]
 
 
 class LabelError(SeekworldError, ValueError):
@@ -182,3 +182,14 @@ def _build(countries: list[str], regions: list[str], obj: dict, gazetteer: Gazet
         region_keys=region_keys,
         extra=extra,
     )
+
+
+def unresolved_reason(gold: GoldLabel, gazetteer: Gazetteer | None = None) -> str | None:
+    """Why a parsed label's country or region is not in the gazetteer, or None when both resolve.
+    (Such a label still scores: names are compared instead of IDs; see GoldLabel.)"""
+    gaz = gazetteer or load_gazetteer()
+    if gold.country_id is None:
+        return gaz.explain_country(gold.country)
+    if gold.regions and gold.place_id is None:
+        return gaz.explain_region(gold.country_id, gold.regions[0])
+    return None

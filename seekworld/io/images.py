@@ -28,6 +28,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "FACTOR",
+    "MAX_ASPECT_RATIO",
     "QWEN_MAX_PIXELS",
     "QWEN_MIN_PIXELS",
     "DecodedImage",
@@ -46,6 +47,7 @@ FACTOR = 28  # patch 14 × spatial merge 2
 DEFAULT_MAX_PIXELS = 1024 * FACTOR * FACTOR  # at most 1,024 visual tokens per image
 QWEN_MIN_PIXELS = 56 * 56  # Qwen2.5-VL processor defaults (what training sees with no budget)
 QWEN_MAX_PIXELS = 16384 * FACTOR * FACTOR
+MAX_ASPECT_RATIO = 200  # the processor refuses a longer side over 200 times the shorter one
 _ORIENTATION = 0x0112  # EXIF tag
 _WHITE = (255, 255, 255)
 
@@ -135,9 +137,10 @@ def smart_resize(
     Re-implemented because importing it pulls in torch (~5 s per worker); a test checks that both
     agree. Returns (height, width), multiples of `factor`, with min_pixels ≤ h·w ≤ max_pixels.
     """
-    if max(height, width) / min(height, width) > 200:
+    if max(height, width) / min(height, width) > MAX_ASPECT_RATIO:
         raise ValueError(
-            f"absolute aspect ratio must be smaller than 200, got {max(height, width) / min(height, width)}"
+            f"absolute aspect ratio must be smaller than {MAX_ASPECT_RATIO}, "
+            f"got {max(height, width) / min(height, width)}"
         )
     h_bar = round(height / factor) * factor
     w_bar = round(width / factor) * factor
@@ -183,6 +186,13 @@ def fit_to_budget(height: int, width: int, max_pixels: int) -> tuple[int, int] |
             w += FACTOR
     while (h // FACTOR) * (w // FACTOR) > budget:
         if h >= w:
+            h -= FACTOR
+        else:
+            w -= FACTOR
+    # Flooring the short side to 28 can tip an allowed shape (42×4887: 1:116) past the processor's
+    # 200:1 limit (28×5628), which it refuses at training time: shorten the long side to fit it.
+    while max(h, w) > MAX_ASPECT_RATIO * min(h, w):
+        if h > w:
             h -= FACTOR
         else:
             w -= FACTOR

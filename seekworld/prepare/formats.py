@@ -37,6 +37,7 @@ __all__ = [
     "InputError",
     "RawSample",
     "Reader",
+    "check_input",
     "detect_format",
     "read_input",
 ]
@@ -473,8 +474,9 @@ def detect_format(path: str) -> str:
         if _is_saved_dataset(p) or any(p.rglob("*.parquet")):
             return "hf"
         raise InputError(
-            f"{path}: a folder needs metadata.csv/jsonl/parquet (table) or a datasets "
-            "save_to_disk/Parquet layout (hf)"
+            f"{path}: a folder needs metadata.csv/jsonl/parquet (table: a file_name and a label "
+            "column, or country and region) or a datasets save_to_disk/Parquet layout (hf); images "
+            "alone carry no labels"
         )
     suffix = p.suffix.lower()
     if suffix == ".jsonl":
@@ -485,6 +487,19 @@ def detect_format(path: str) -> str:
     if suffix in _TABLE_SUFFIXES:
         return "table"
     raise InputError(f"{path}: cannot tell the format from {suffix!r}; pass --input-format")
+
+
+def check_input(path: str, fmt: str = "auto") -> None:
+    """What can be told about a local input before anything is read or written: it exists, its
+    format can be told (`fmt` "auto"), and a table folder has its table. Raises InputError."""
+    if path.startswith("hf:"):
+        return
+    if fmt == "auto":
+        detect_format(path)
+    elif not Path(path).exists():
+        raise InputError(f"input {path} does not exist")
+    elif fmt == "table":
+        _table_file(Path(path))
 
 
 def read_input(path: str, fmt: str = "auto", **opts: Any) -> Iterator[RawSample]:

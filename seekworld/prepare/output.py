@@ -15,7 +15,7 @@ from typing import Any
 
 from seekworld.errors import SeekworldError
 from seekworld.geo.continents import continent_of
-from seekworld.geo.label import GoldLabel, format_label
+from seekworld.geo.label import GoldLabel, format_label, unresolved_reason
 from seekworld.io.files import atomic_write, dump_jsonl
 from seekworld.io.images import DEFAULT_MAX_PIXELS, QWEN_MIN_PIXELS
 from seekworld.prepare.balance import normalize_difficulty
@@ -86,13 +86,18 @@ def check_config(cfg: PrepareConfig) -> None:
 
 
 def check_output_and_inputs(cfg: PrepareConfig) -> None:
-    """Before any folder is made: the output is a folder (or absent) and every local input exists."""
+    """Before any folder is made: the output is a folder (or absent) and every local input exists
+    in a form its format can read (a bare image folder is refused here, not after DIR is made)."""
+    from seekworld.prepare.formats import InputError, check_input
+
     out = Path(cfg.output)
     if out.exists() and not out.is_dir():
         raise PrepareError(f"--output {out} exists and is not a folder")
     for _, path in cfg.inputs:
-        if not path.startswith("hf:") and not Path(path).exists():
-            raise PrepareError(f"input {path} does not exist")
+        try:
+            check_input(path, cfg.input_format)
+        except InputError as exc:
+            raise PrepareError(str(exc)) from None
 
 
 def start_output(cfg: PrepareConfig) -> Path:
@@ -140,17 +145,6 @@ def rejection(
     return entry
 
 
-def _unresolved(gold: GoldLabel) -> str | None:
-    from seekworld.geo.gazetteer import load_gazetteer
-
-    gaz = load_gazetteer()
-    if gold.country_id is None:
-        return gaz.explain_country(gold.country)
-    if gold.regions and gold.place_id is None:
-        return gaz.explain_region(gold.country_id, gold.regions[0])
-    return None
-
-
 def sample_entry(
     sample_id: str,
     gold: GoldLabel,
@@ -174,7 +168,7 @@ def sample_entry(
         "continent": continent_of(cid),
         "difficulty": normalize_difficulty(difficulty),
         "datasource": datasource,
-        "unresolved": _unresolved(gold),
+        "unresolved": unresolved_reason(gold),
         "pixel_hashes": pixel_hashes,
         "tokens_in": [r.tokens_in for r in images],
         "tokens": [r.tokens for r in images],

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REJECTION_REASONS", "build_report", "load_manifests", "write_report"]
+__all__ = ["REJECTION_REASONS", "build_report", "countries_figure", "load_manifests", "write_report"]
 
 # Every reason a sample can be left out; rejected.jsonl rows carry one of these.
 REJECTION_REASONS = {
@@ -224,7 +224,8 @@ def _near_duplicate_lines(near: dict | None) -> list[str]:
     return lines
 
 
-def _chart(report: dict[str, Any], path: Path) -> None:
+def countries_figure(report: dict[str, Any]) -> Any:
+    """Samples per country, one stacked bar per country, a colour per split. Returns the Figure."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never a display
@@ -236,7 +237,7 @@ def _chart(report: dict[str, Any], path: Path) -> None:
     for s in splits.values():
         totals.update(s["countries"])
     countries = [c for c, _ in totals.most_common(_TOP_COUNTRIES)][::-1]
-    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.25 * max(1, len(countries))))
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.25 * max(1, len(countries))), layout="constrained")
     left = [0] * len(countries)
     for name, s in splits.items():
         values = [s["countries"].get(c, 0) for c in countries]
@@ -247,9 +248,15 @@ def _chart(report: dict[str, Any], path: Path) -> None:
     ax.set_title(title + (f"; {more} more not shown" if more > 0 else ""))
     ax.set_xlabel("samples")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if splits:
-        ax.legend(loc="lower right")
-    fig.tight_layout()
+    if splits:  # outside the axes, on the right: inside, it covers the shortest bars
+        fig.legend(title="split", loc="outside right upper")
+    return fig
+
+
+def _chart(report: dict[str, Any], path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = countries_figure(report)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

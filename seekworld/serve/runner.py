@@ -13,16 +13,18 @@ Choices (measured in benchmarks/bench_reward_server.py, see docs/serve.md):
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from typing import Any
 
 from seekworld.errors import UsageError
 from seekworld.service.settings import ServerOptions, ServiceConfig
 
-__all__ = ["gunicorn_options", "serve"]
+__all__ = ["check_bindable", "gunicorn_options", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,28 @@ def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str,
     }
 
 
+def check_bindable(host: str, port: int) -> None:
+    """Raise UsageError when gunicorn could not bind host:port: the port is taken, or the host is
+    not an address of this machine. Binds (and closes) a socket the way gunicorn does (IPv6 for an
+    address with a colon, else IPv4; SO_REUSEADDR, so a port held only by closing connections
+    still passes)."""
+    address = host.strip("[]")
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except socket.gaierror as exc:
+            raise UsageError(f"--host {host} cannot be resolved ({exc.strerror}): pass an address") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(
+                    f"port {port} on {host} is in use (another server?): stop it, or pick another with --port"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"--host {host} is not an address of this machine") from None
+            raise
+
+
 def _child_exit(server: Any, worker: Any) -> None:
     # Keep the dead worker's counters but drop its live gauges (prometheus-client multiprocess).
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -95,6 +119,7 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
         os.makedirs(config.log_dir, exist_ok=True)
         if not os.access(config.log_dir, os.W_OK | os.X_OK):
             raise UsageError(f"--log-dir {config.log_dir} is not writable")
+    check_bindable(options.host, options.port)  # one line now, not gunicorn's five retries
     # Before anything imports prometheus_client: it picks its storage at import time.
     created = _prepare_metrics_dir()
     from gunicorn.app.base import BaseApplication

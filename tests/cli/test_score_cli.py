@@ -50,7 +50,7 @@ def test_bad_lines_are_reported_and_skipped(tmp_path):
     ]
     output = tmp_path / "out.jsonl"
     proc = run_score(tmp_path, rows, "--output", str(output), "--reward", "rule+length")
-    assert proc.returncode == 0
+    assert proc.returncode == 1  # lines were not scored: the run says so in its status
     assert ":1: skipped" in proc.stderr and ":2: skipped: missing label" in proc.stderr
     assert ":4: label:" in proc.stderr
     out = [json.loads(line) for line in output.read_text().splitlines()]
@@ -58,7 +58,53 @@ def test_bad_lines_are_reported_and_skipped(tmp_path):
     assert out[0]["accuracy"] == 1.0 and out[0]["reward"] > 1.5  # length counted in
     assert out[1]["reward"] == 0.0 and out[1]["error"].startswith("label:")
     # Two rows scored (one with a label error); the two unreadable lines are counted apart.
-    assert "scored 2 rows (1 with errors, 2 lines skipped)" in proc.stderr
+    assert "scored 2 rows (1 with errors, 2 lines skipped, 0 labels not in the gazetteer)" in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "seekworld score: 2 of 4 lines skipped (lines 1, 2); 1 of 4 lines whose label could not be read "
+        "(line 4); fix them, or pass --allow-skipped to accept them"
+    )
+
+
+def test_skipped_lines_fail_the_run_unless_accepted(tmp_path):
+    good = {"response": "<think>a</think><answer>Japan, Osaka</answer>", "label": "$japan,osaka$"}
+    rows = [good, "[1]", good, good, good]  # 1 of 5 lines skipped
+    assert run_score(tmp_path, [good, good]).returncode == 0
+    proc = run_score(tmp_path, rows)
+    assert proc.returncode == 1
+    assert "1 of 5 lines skipped (line 2)" in proc.stderr.splitlines()[-1]
+    assert len(proc.stdout.splitlines()) == 4  # the good rows are still written
+    accepted = run_score(tmp_path, rows, "--allow-skipped")
+    assert accepted.returncode == 0 and accepted.stdout == proc.stdout
+    assert accepted.stderr.splitlines()[-1].endswith("(accepted: --allow-skipped)")
+
+
+def test_labels_not_in_the_gazetteer_are_named_and_counted(tmp_path):
+    rows = [
+        {"response": "<answer>Atlantis, Poseidonia</answer>", "label": "$atlantis,poseidonia$"},
+        {"response": "<answer>China, Foo</answer>", "label": "$china,foo$"},
+        {"response": "<answer>China, Sichuan</answer>", "label": "$china,sichuan$"},
+    ]
+    proc = run_score(tmp_path, rows)
+    # Scored by their names (a gap in the table never fails a right answer): named, counted, exit 0.
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    src = tmp_path / "in.jsonl"
+    assert lines[0] == (
+        f"{src}:1: label '$atlantis,poseidonia$': 'atlantis' is not a country name in the gazetteer"
+    )
+    assert lines[1] == (
+        f"{src}:2: label '$china,foo$': 'foo' is not a first-level region of CN in the gazetteer"
+    )
+    assert "2 labels not in the gazetteer" in lines[2]
+    regions = [json.loads(line)["gold_ids"]["region"] for line in proc.stdout.splitlines()]
+    assert regions == [None, None, "CN-SC"]
+
+
+def test_a_flood_of_bad_lines_prints_twenty_then_counts(tmp_path):
+    proc = run_score(tmp_path, ["[1]"] * 500)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1 and len(lines) == 20 + 2  # 20 messages, the summary, the verdict
+    assert lines[-1].startswith("seekworld score: 500 of 500 lines skipped (lines 1, 2, 3, 4, 5, …)")
 
 
 def test_unknown_variant_is_a_usage_error(tmp_path):

@@ -7,6 +7,8 @@ request counts.
 
 import json
 import math
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -238,6 +240,7 @@ def test_distance_and_reverse_geocoded_accuracy(tmp_path, write_rows, stand_in):
     assert math.isclose(sichuan["distance_km"], d1)
     md = (tmp_path / "d" / "report.md").read_text()
     assert "## Distance" in md and "≤2,500 km" in md and "reverse-geocoded" in md
+    assert "distance figures with a 95% percentile bootstrap interval" in md  # the header promises it
     assert "| all prompts (missing = antipode) | 3 |" in md and "| answers with coordinates | 2 |" in md
 
 
@@ -290,6 +293,48 @@ def test_cli_errors_say_what_to_fix(tmp_path, write_rows, capsys):
     argv = ["eval", "--data", str(two), "--engine", "openai", "--model", "m", "--output", str(tmp_path / "t")]
     assert main(argv) == 2
     assert "two/x: prompt has 1 <image> tags but the row has 2 images" in capsys.readouterr().err
+
+
+def _closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+
+
+def test_an_endpoint_nobody_listens_on_stops_at_once(tmp_path, write_rows, capsys):
+    data = write_rows("d", [{"label": "$china,sichuan$"}] * 3)
+    url = _closed_url()
+    argv = ["eval", "--data", str(data), "--engine", "openai", "--model", "m", "--base-url", url,
+            "--output", str(tmp_path / "o"), "--no-progress"]  # fmt: skip
+    start = time.monotonic()
+    assert main(argv) == 2  # a configuration error, not "rerun to retry"
+    assert time.monotonic() - start < 20  # generous for a loaded box; retrying every request took 25 s
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"seekworld eval: cannot connect to {url}/ (")
+    assert err[0].endswith("or pass its URL with --base-url")
+    assert not (tmp_path / "o" / "predictions.jsonl").exists()
+
+
+def test_without_base_url_the_default_endpoint_is_named(tmp_path, write_rows, capsys, monkeypatch):
+    url = _closed_url()
+    monkeypatch.setenv("OPENAI_BASE_URL", url)  # the openai client's default, made unreachable
+    data = write_rows("d", [{"label": "$china,sichuan$"}])
+    argv = ["eval", "--data", str(data), "--engine", "openai", "--model", "m", "--output", str(tmp_path)]
+    assert main(argv) == 2
+    note, error = capsys.readouterr().err.splitlines()
+    assert note.startswith(f"note: no --base-url: requests go to {url}/, the openai client's default")
+    assert error.startswith(f"seekworld eval: cannot connect to {url}/ (no --base-url given")
+
+
+def test_a_refused_key_stops_at_once(write_rows, stand_in):
+    from seekworld.eval.engines import EngineUnavailable, create_engine
+
+    stand_in.models_status = 401
+    with pytest.raises(EngineUnavailable, match=r"refused the API key \(HTTP 401\): .*--api-key-env"):
+        create_engine(EngineOptions(engine="openai", model="m", base_url=stand_in.url))
+    stand_in.models_status = 200
+    create_engine(EngineOptions(engine="openai", model="m", base_url=stand_in.url)).close()
+    assert not stand_in.bodies  # the check sends no chat request
 
 
 def test_openai_stream(write_rows, stand_in):

@@ -163,28 +163,38 @@ def test_bar_plot_draws_bars_labels_intervals_inside_and_a_zero_marker():
     assert zero[0].get_marker() == "v" and zero[0].get_markersize() >= 6
 
 
-def test_map_shades_countries_and_plots_gold_and_predicted_points():
+def _est(value, n):
+    return {"value": value, "ci": [0.0, 1.0], "n": n}
+
+
+def test_map_weighs_countries_by_prompts_not_land_and_plots_gold_and_predicted_points():
     outlines = world_outlines()
     ids = {c["id"] for c in outlines}
-    assert len(outlines) > 170 and {"CN", "FR", "NO", "BR", "US", "JP"} <= ids
+    assert len(outlines) > 170 and {"CN", "FR", "NO", "BR", "US", "JP", "RU"} <= ids
     locations = [
         {"key": "a", "gold": [48.86, 2.35], "predicted": [51.51, -0.13], "ok": False},
         {"key": "b", "gold": [30.66, 104.06], "predicted": None, "ok": False},
     ]
-    by_country = {"FR": {"value": 0.0, "ci": [0, 0.8], "n": 1}, "CN": {"value": 1.0, "ci": [0.2, 1], "n": 1}}
+    # Russia: one prompt at 0%; France: 40 prompts; Singapore: not among the 1:110m outlines.
+    by_country = {"RU": _est(0.0, 1), "FR": _est(0.25, 40), "CN": _est(1.0, 10), "SG": _est(0.5, 4)}
     fig = map_figure("m: accuracy by gold country", locations, by_country)
     ax = fig.axes[0]
-    faces = {}
-    for patch in ax.patches:
-        faces.setdefault(patch.get_facecolor()[:3], 0)
-        faces[patch.get_facecolor()[:3]] += 1
-    grey = tuple(round(c, 3) for c in (0xE6 / 255,) * 3)
-    assert any(tuple(round(c, 3) for c in f) == grey for f in faces)  # countries without prompts
-    assert len(faces) >= 3  # grey, red (France 0%), green (China 100%)
-    gold, pred = ax.collections[0], ax.collections[1]
+    faces = {tuple(round(c, 3) for c in patch.get_facecolor()[:3]) for patch in ax.patches}
+    assert faces == {(round(0xEE / 255, 3),) * 3}  # every country outline is the same grey: no land weighs
+    drawn = {c.get_label(): c for c in ax.collections}
+    discs, gold, pred = drawn["_countries"], drawn["gold location (2)"], drawn["predicted location (1)"]
+    # Largest first, so small discs are drawn on top; area in proportion to the prompts.
+    assert list(discs.get_sizes()) == [900.0, 225.0, 22.5]  # FR 40, CN 10, RU 1 (900 / 40 per prompt)
+    assert list(discs.get_array()) == [25.0, 100.0, 0.0]  # their accuracy, coloured
+    (fr_lon, fr_lat), _, (ru_lon, ru_lat) = discs.get_offsets().tolist()
+    assert -5 < fr_lon < 8 and 42 < fr_lat < 51  # metropolitan France, not the overseas rings
+    assert 40 < ru_lon < 130 and 50 < ru_lat < 70
     assert gold.get_offsets().tolist() == [[2.35, 48.86], [104.06, 30.66]]  # lon, lat
     assert pred.get_offsets().tolist() == [[-0.13, 51.51]]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gold (2)", "predicted (1)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "1 prompt", "20 prompts", "40 prompts", "gold location (2)", "predicted location (1)"
+    ]  # fmt: skip
+    assert [t.get_text() for t in ax.texts] == ["not on this map's outlines: SG (n=4, 50%)"]
     renderer = _renderer(fig)
     box = ax.title.get_window_extent(renderer)
     assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
@@ -192,6 +202,19 @@ def test_map_shades_countries_and_plots_gold_and_predicted_points():
     fig = map_figure(long, locations, by_country)
     box = fig.axes[0].title.get_window_extent(_renderer(fig))
     assert box.y1 <= fig.bbox.y1 and fig.axes[0].title.get_text().count("\n") <= 1  # fits, not a tower
+
+
+def test_a_map_without_coordinates_promises_no_locations(tmp_path):
+    report = build_report(PREDS, ROWS, SETTINGS, resamples=50)
+    assert report["locations"] == [] and report["distance"] is None
+    write_report(report, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "bootstrap" not in md and "distance" not in md.lower()  # no figures, so no promise of them
+    import matplotlib.image
+
+    assert matplotlib.image.imread(tmp_path / "map.png").shape[2] in (3, 4)
+    fig = map_figure("m", [], report["accuracy"]["by_country"])
+    assert fig.axes[0].get_legend().get_texts()[-1].get_text().endswith("prompts")  # no location entries
 
 
 def test_write_report_writes_the_map_and_links_it(tmp_path):

@@ -86,3 +86,14 @@ def test_scoring_path_with_canned_outputs(tmp_path, tiny_qwen, write_rows):
     assert report["accuracy"]["overall"]["value"] == pytest.approx(2 / 3)  # Sichuan, Bahia
     assert report["format"]["overall"]["value"] == pytest.approx(2 / 3)  # Bahia has no <think>
     assert report["country_accuracy"]["overall"]["value"] == pytest.approx(1.0)
+
+
+def test_no_progress_means_no_loading_bar(tiny_qwen, capfd):
+    from transformers.utils import logging as hf_logging
+
+    capfd.readouterr()
+    TransformersEngine(_options(tiny_qwen, progress=False)).close()
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()  # switched off for the load only
+    TransformersEngine(_options(tiny_qwen)).close()
+    assert "Loading weights" in capfd.readouterr().err  # the bar this option hides

@@ -18,9 +18,9 @@ def image_key(path: str | Path) -> str:
 
 
 class StandIn:
-    """Answers /v1/chat/completions. `script[image_key]` (or `script["*"]` for any image) is a list
-    of actions used in turn (the last repeats): a string (answer), ("status", code), or
-    ("sleep", seconds, answer)."""
+    """Answers /v1/chat/completions (and GET /v1/models with `models_status`). `script[image_key]`
+    (or `script["*"]` for any image) is a list of actions used in turn (the last repeats): a string
+    (answer), ("status", code), or ("sleep", seconds, answer)."""
 
     def __init__(self) -> None:
         self.script: dict[str, list] = {}
@@ -28,6 +28,12 @@ class StandIn:
         self.bodies: list[dict] = []
         self.lock = threading.Lock()
         self.url = ""
+        self.models_status = 404  # GET /models: not every OpenAI-compatible server has it
+
+    def models_reply(self) -> tuple[int, dict]:
+        if self.models_status == 200:
+            return 200, {"object": "list", "data": [{"id": "stand-in", "object": "model"}]}
+        return self.models_status, {"error": {"message": f"scripted {self.models_status}"}}
 
     def next_action(self, key: str):
         with self.lock:
@@ -49,6 +55,9 @@ def handler(stand_in: StandIn):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._send(*stand_in.models_reply() if self.path.endswith("/models") else (404, {}))
 
         def do_POST(self) -> None:
             if not self.path.endswith("/chat/completions"):

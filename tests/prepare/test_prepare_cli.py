@@ -148,3 +148,34 @@ def test_knobs_split_datasource_min_side_input_format(tmp_path, capsys):
     # Forcing the wrong reader is an error that names the problem, not a crash.
     assert main(["prepare", "--input", str(src), "--input-format", "table", "--output", str(out)]) == 2
     assert "no image column" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("input_format", ["auto", "table"])
+def test_a_bare_image_folder_is_refused_before_any_output_is_made(input_format, sample_dir, tmp_path, capsys):
+    bare = tmp_path / "photos"
+    bare.mkdir()
+    for image in sorted((sample_dir / "images").iterdir())[:3]:
+        (bare / image.name).write_bytes(image.read_bytes())
+    out = tmp_path / "out"
+    argv = ["prepare", "--input", str(bare), "--input-format", input_format, "--output", str(out)]
+    assert main([*argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seekworld prepare: {bare}") and "metadata.csv" in err
+    assert err.count("\n") == 1, err
+    assert not out.exists()  # docs/prepare.md: inputs are checked before any output folder is made
+
+
+def test_countries_chart_legend_covers_no_bar():
+    from seekworld.prepare.report import countries_figure
+
+    counts = {"RU": 9, "JP": 5, "AU": 1}  # the shortest bar, last, is where a corner legend sat
+    report = {"splits": {"train": {"countries": counts}, "test": {"countries": {"AU": 1}}}}
+    fig = countries_figure(report)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    bars = [p.get_window_extent(renderer) for p in fig.axes[0].patches]
+    assert len(bars) == 6 and not any(box.overlaps(bar) for bar in bars)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1  # and the legend is inside the image
+    assert [t.get_text() for t in legend.get_texts()] == ["train", "test"]

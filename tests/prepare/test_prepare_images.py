@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers.prepare_data import lmm_r1_row, make_image, read_rows, run, write_jsonl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -53,6 +53,10 @@ def test_visual_tokens_known_sizes(size, tokens):
 
 @settings(max_examples=500, deadline=None)
 @given(h=sides, w=sides, budget=st.integers(min_value=4, max_value=4096))  # 4 = Qwen's minimum
+# Rare among random examples, so pinned: an allowed 42×4887 whose short side floors to 28 gives
+# 28×5628, over the processor's 200:1 limit.
+@example(h=42, w=4887, budget=348)
+@example(h=4887, w=42, budget=348)
 def test_fit_to_budget_never_exceeds_and_is_stable(h, w, budget):
     if max(h, w) / min(h, w) > 200:
         return

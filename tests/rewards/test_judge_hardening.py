@@ -3,6 +3,7 @@ stand-in judge (tests/conftest.py: JudgeStandIn, a stand-in that records every r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -174,6 +175,20 @@ def test_breaker_probes_after_the_cool_down_and_closes():
     assert breaker.allow() and not breaker.allow()  # one probe at a time
     breaker.record(True)
     assert breaker.allow() and not breaker.is_open
+
+
+def test_a_call_cut_short_by_the_deadline_is_a_deadline_not_a_timeout(judge_standin):
+    # One call alone (the batch's wait is not involved): its timeout is the 0.3 s left before the
+    # deadline, and when that runs out the judge was not slow, the time was up. Which of the two a
+    # caller saw used to depend on which side woke first.
+    def one(judge, item, deadline):
+        return asyncio.run(judge._judge(item, deadline, set(), 0))
+
+    judge = judge_for(judge_standin, "slow", timeout_s=5.0, retries=0)
+    result = one(judge, JudgeItem(SOUND + " clipped", "China"), time.monotonic() + 0.3)
+    assert (result.error, result.attempts) == ("deadline", 1)
+    slow = judge_for(judge_standin, "slow", timeout_s=0.3, retries=0)  # the judge's own timeout
+    assert one(slow, JudgeItem(SOUND + " own", "China"), time.monotonic() + 30).error == "timeout"
 
 
 def test_the_deadline_counts_from_arrival(judge_standin):

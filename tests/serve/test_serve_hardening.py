@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from helpers.serve_app import make_client
 
 from seekworld.cli.main import main
+from seekworld.errors import UsageError
 from seekworld.service.audit import AuditLog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,3 +119,33 @@ def test_sigterm_stops_accepting_at_once(server):
     assert time.monotonic() - start < 1.0
     held.close()
     master.wait(30)
+
+
+def test_a_port_in_use_is_one_line_and_exit_2():
+    # A real `seekworld serve` (gunicorn's own bind would retry five times, then exit 1).
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "seekworld", "serve", "--port", str(port)],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"seekworld serve: port {port} on 127.0.0.1 is in use (another server?): stop it, or pick another "
+        "with --port"
+    ]
+    assert time.monotonic() - start < 30  # generous for a loaded box; gunicorn's retries took 6.5 s
+
+
+def test_a_host_that_is_not_this_machine_is_one_line():
+    from seekworld.serve.runner import check_bindable
+
+    with pytest.raises(UsageError, match=r"^--host 192\.0\.2\.1 is not an address of this machine$"):
+        check_bindable("192.0.2.1", 0)  # TEST-NET-1: never assigned to a machine
+    with pytest.raises(UsageError, match=r"^--host no-such-host\.invalid cannot be resolved"):
+        check_bindable("no-such-host.invalid", 0)  # .invalid never resolves (RFC 2606)
+    check_bindable("127.0.0.1", 0)
+    check_bindable("localhost", 0)

@@ -1,4 +1,5 @@
-"""pyproject.toml: an SPDX licence string, a bounded build backend, the docs extra pinned."""
+"""pyproject.toml: an SPDX licence string, a bounded build backend, the test extra's torch pair and
+the docs extra pinned."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ def test_license_is_an_spdx_string_and_the_backend_is_bounded():
     assert int(setuptools.split(">=")[1].split(",")[0]) >= 77  # SPDX strings need setuptools 77
 
 
-def test_tests_run_the_torch_training_uses():
+def test_tests_pin_one_matching_torch_pair():
+    # torchvision 0.N is built for torch 2.(N - 15): 0.28 for 2.13, 0.29 for 2.14. Bumping one pin
+    # without the other gives a pair pip installs and Python cannot load.
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert "torch==2.13.0" in extras["test"] and "torchvision==0.28.0" in extras["test"]
+    pins = {r.split("==")[0]: r.split("==")[1] for r in extras["test"] if "==" in r}
+    torch_minor = int(pins["torch"].split(".")[1])
+    vision = pins["torchvision"].split(".")
+    assert pins["torch"].startswith("2.") and vision[0] == "0", pins
+    assert int(vision[1]) == torch_minor + 15, pins
     assert any(r.startswith("mkdocs==") for r in extras["docs"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -84,3 +85,11 @@ def test_the_readme_starts_both_sections_with_a_venv_and_ci_runs_them():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "tools/readme_blocks.py README.md Quickstart" in ci
     assert "tools/readme_blocks.py README.md Tests" in ci
+
+
+def test_ci_runs_the_blocks_with_nothing_the_readme_does_not_say():
+    # An exported PIP_* variable (a constraints file, an emptied find-links) would make CI pass a
+    # Tests block that fails for a reader on the same machine.
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    code = [line.split("#", 1)[0] for line in ci.splitlines()]
+    assert not [line for line in code if re.search(r"\bexport\b|\bPIP_[A-Z_]+=", line)]

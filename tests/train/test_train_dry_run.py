@@ -4,6 +4,7 @@ the reward server really started on loopback, checked, and stopped by PID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -139,12 +140,17 @@ def test_sigterm_stops_the_started_server(prepared, tmp_path):
         for line in proc.stdout:
             if line.startswith("started reward_server: pid"):
                 break
-        time.sleep(1.0)  # into the preflight (the judge probe waits 10 s)
+        time.sleep(1.0)  # into the preflight, wherever it is (the judge probe alone waits 10 s)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     finally:
-        if proc.poll() is None:
+        if proc.poll() is None:  # it did not stop: SIGKILL it, and the services it started, by PID
             proc.kill()
+            proc.wait()
+            pids = tmp_path / "logs" / "pids.log"
+            for pid in started_pids(tmp_path / "logs").values() if pids.exists() else ():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
         hang.close()
     assert proc.returncode == 128 + signal.SIGTERM
     pid = started_pids(tmp_path / "logs")["reward_server"]
@@ -192,3 +198,18 @@ def test_dry_run_checks_the_agent_file(prepared, tmp_path):
     )
     assert too_few.returncode != 0
     assert "data.max_images_per_prompt=2 but the agent can show 3 images" in too_few.stdout
+
+
+def test_a_termination_inside_a_check_is_not_taken_for_its_failure(monkeypatch, tmp_path):
+    """The SIGTERM handler raises wherever the main thread is; a check that reports any exception
+    as its own failure (here the image decode's `except Exception`) must let it through."""
+    import seekworld.io.images
+    from seekworld.train import run
+    from seekworld.train.preflight import common
+
+    def terminated(path):  # what the handler does if SIGTERM lands while this image decodes
+        run._raise_terminated(signal.SIGTERM, None)
+
+    monkeypatch.setattr(seekworld.io.images, "open_rgb", terminated)
+    with pytest.raises(run._Terminated):
+        common._decode(str(tmp_path / "any.png"))

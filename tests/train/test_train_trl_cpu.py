@@ -37,7 +37,7 @@ def _tensors(path: Path) -> dict:
 def smoke_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("trl-smoke")
     _run([*PREPARE_SAMPLE, "--output", str(root / "data"), "--no-progress"], root, 300)
-    _run(
+    train = _run(
         [
             sys.executable,
             "-m",
@@ -51,7 +51,22 @@ def smoke_run(tmp_path_factory) -> Path:
         root,  # the config's relative save_path lands here
         600,
     )
+    (root / "train.log").write_text(train.stdout + train.stderr)
     return root / "checkpoints/trl-cpu-smoke"
+
+
+def test_model_card_names_the_base_model_and_the_data(smoke_run):
+    card = (smoke_run / "README.md").read_text()
+    assert "[None]" not in card  # TRL's own card, for a model loaded from a folder
+    assert "a tiny Qwen2.5-VL with random weights" in card
+    data = smoke_run.parents[1] / "data/train.jsonl"
+    assert f"| data | `{data}` (29 prompt rows" in card
+    assert "| steps | 3 |" in card and "| reward | `rule`" in card
+
+
+def test_train_prints_nothing_a_user_cannot_act_on(smoke_run):
+    log = (smoke_run.parents[1] / "train.log").read_text()
+    assert "PAD/BOS/EOS" not in log
 
 
 def test_metrics_has_a_finite_reward_row_per_step(smoke_run):

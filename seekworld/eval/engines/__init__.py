@@ -81,6 +81,7 @@ class EngineOptions:
     device: str | None = None  # transformers: "cuda", "cpu" (default: cuda when available)
     dtype: str | None = None  # transformers: "bfloat16", "float32", ... (default: bf16 on GPU)
     engine_args: tuple[tuple[str, Any], ...] = field(default_factory=tuple)  # passed through
+    progress: bool = True  # the libraries' own bars while a model loads (--no-progress: none)
 
 
 class Engine(Protocol):

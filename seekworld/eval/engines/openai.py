@@ -3,12 +3,14 @@
 Requests run concurrently (at most `concurrency` in flight), each with a timeout; timeouts,
 connection errors, 429 and 5xx replies are retried with exponential backoff; other 4xx replies are
 not (the request itself is wrong). A request that still fails comes back with `error` set, and the
-runner leaves it out of `predictions.jsonl` so a rerun tries it again. `--engine-arg name=value`
-pairs go into the request body (e.g. vLLM's `top_k`, `repetition_penalty`).
+runner leaves it out of `predictions.jsonl` so a rerun tries it again. An endpoint that is not
+there at all (nothing listens, or it refuses the key) stops the engine at its start instead.
+`--engine-arg name=value` pairs go into the request body (e.g. vLLM's `top_k`, `repetition_penalty`).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,7 +19,9 @@ from seekworld.eval.engines import EngineOptions, EngineUnavailable, GenParams, 
 from seekworld.eval.rows import to_messages
 from seekworld.io.openai_client import CallFailed, make_client, resolve_api_key, retrying
 
-__all__ = ["OpenAIEngine"]
+__all__ = ["PROBE_TIMEOUT_S", "OpenAIEngine"]
+
+PROBE_TIMEOUT_S = 10.0  # the endpoint check at start; a slower answer is not taken as "absent"
 
 
 class OpenAIEngine:
@@ -33,6 +37,46 @@ class OpenAIEngine:
             raise EngineUnavailable("the openai engine needs the openai client: pip install openai") from exc
         self.options = options
         self.extra_body = dict(options.engine_args) or None
+        self.endpoint = str(self.client.base_url)
+        if not options.base_url:  # made only when there is something to send: said once, then
+            print(
+                f"note: no --base-url: requests go to {self.endpoint}, the openai client's default "
+                "($OPENAI_BASE_URL sets another)",
+                file=sys.stderr,
+                flush=True,
+            )
+        try:
+            self._check_endpoint()
+        except EngineUnavailable:
+            self.client.close()
+            raise
+
+    def _check_endpoint(self) -> None:
+        """Stop at once, naming the URL, when the endpoint is not there (nothing listens, the host
+        does not resolve) or refuses the key: a configuration error, which retrying every request
+        would only make slower. One GET /models, without retries; an endpoint that answers it in
+        any other way (even 404: not every server has it) is there, and a slow one is left to the
+        requests' own timeouts and retries."""
+        import openai
+
+        given = "" if self.options.base_url else " (no --base-url given: the openai client's default)"
+        try:
+            self.client.models.list(timeout=min(self.options.timeout_s, PROBE_TIMEOUT_S))
+        except openai.APITimeoutError:
+            return
+        except openai.APIConnectionError as exc:
+            reason = exc.__cause__ or exc
+            raise EngineUnavailable(
+                f"cannot connect to {self.endpoint}{given} ({reason}): check that a server answers "
+                "there, or pass its URL with --base-url"
+            ) from None
+        except openai.AuthenticationError as exc:
+            raise EngineUnavailable(
+                f"{self.endpoint}{given} refused the API key (HTTP {exc.status_code}): name the variable "
+                "holding the key with --api-key-env (default OPENAI_API_KEY)"
+            ) from None
+        except openai.OpenAIError:
+            return
 
     def _request_args(self, row: dict, params: GenParams) -> dict:
         args = {

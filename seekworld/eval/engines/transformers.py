@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from threading import Thread
 
 from seekworld.eval.engines import (
@@ -28,6 +29,20 @@ from seekworld.eval.rows import load_images, to_messages
 __all__ = ["TransformersEngine"]
 
 _MARKER_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+
+@contextmanager
+def _no_loading_bars() -> Iterator[None]:
+    """transformers' (and the hub's) progress bars off while loading, as they were afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 class TransformersEngine:
@@ -47,10 +62,11 @@ class TransformersEngine:
         else:
             dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         check_model_reachable(options.model)  # seconds, not minutes of hub retries
-        self.processor = AutoProcessor.from_pretrained(options.model)
-        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         kwargs = dict(options.engine_args)
-        self.model = AutoModelForImageTextToText.from_pretrained(options.model, dtype=dtype, **kwargs)
+        with nullcontext() if options.progress else _no_loading_bars():
+            self.processor = AutoProcessor.from_pretrained(options.model)
+            self.model = AutoModelForImageTextToText.from_pretrained(options.model, dtype=dtype, **kwargs)
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if "device_map" in kwargs:  # placed (maybe sharded) by accelerate: inputs go to its first device
             self.device = str(self.model.device)
         else:

@@ -249,6 +249,22 @@ def _held_out(config: TrainConfig, processor: Any) -> Any:
     return HeldOut(rows, config["rollout.max_new_tokens"], config["eval.batch_size"], _bad_words(processor))
 
 
+def _card(config: TrainConfig, rows: int) -> Any:
+    """The model card writer (seekworld.integrations.trl.model_card), from the run's config."""
+    from seekworld.integrations.trl.model_card import CardFacts, ModelCardWriter
+
+    output = Path(config["checkpoint.save_path"])
+    facts = CardFacts(
+        name=output.name,
+        base_model=config["model.path"],
+        data=config["data.prompt_data"],
+        rows=rows,
+        variant=config["reward.variant"],
+        tiny=config["model.path"] == TINY_MODEL,
+    )
+    return ModelCardWriter(output, facts)
+
+
 def train(config: TrainConfig) -> dict[str, Any]:
     """Build the trainer and train; save the final model + processor into OUTPUT."""
     from trl import GRPOConfig
@@ -291,14 +307,15 @@ def train(config: TrainConfig) -> dict[str, Any]:
         components = list(episode_config(reward).components)
         tool_kwargs["environment_factory"] = environment_factory(zoom)
     held_out = _held_out(config, processor)
-    callbacks: list[Any] = [MetricsWriter(output / "metrics.jsonl", components)]
+    dataset = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
+    callbacks: list[Any] = [MetricsWriter(output / "metrics.jsonl", components), _card(config, len(dataset))]
     if held_out is not None:
         callbacks.append(EvalSchedule(config["eval.every"]))
     trainer = SeekworldGRPOTrainer(
         model=model,
         reward_funcs=[func],
         args=args,
-        train_dataset=load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"]),
+        train_dataset=dataset,
         processing_class=processor,
         callbacks=callbacks,
         **tool_kwargs,

@@ -458,7 +458,9 @@ class Judge:
             try:
                 reply, logprobs = await self._call(lane, messages, min(self.config.timeout_s, remaining))
             except _Retryable as exc:
-                error = exc.kind
+                # A timeout cut short by the deadline is the deadline's: the judge was not slow.
+                clipped = exc.kind == "timeout" and remaining < self.config.timeout_s
+                error = "deadline" if clipped else exc.kind
                 self.breaker.record(False)
                 self._failures.warn(exc.kind, f"try {attempt + 1} failed: {exc}")
                 pause = self.config.backoff_s * 2**attempt
