@@ -96,6 +96,14 @@ class RewardService:
             if self.on_audit_error is not None:
                 self.on_audit_error()
 
+    def stop_by(self, answer_by: float) -> None:
+        """The server is stopping: requests in flight must be answered by `answer_by` (a
+        `time.monotonic()` instant). The judge gives up four fifths of the way there, leaving the
+        rest for scoring and answering what is queued."""
+        if self.judge is not None:
+            now = time.monotonic()
+            self.judge.stop_by(now + 0.8 * max(0.0, answer_by - now))
+
     def close(self) -> None:
         if self.judge is not None:
             self.judge.close()
