@@ -91,8 +91,7 @@ class RewardService:
         records = [audit_record(label, s, variant, stamp) for label, s in zip(labels, scores, strict=True)]
         try:
             self.audit.write(records)  # type: ignore[union-attr]
-        except OSError:
-            log.exception("audit log write failed (%d samples not logged)", len(records))
+        except OSError:  # logged by the audit log, once per burst of failures
             if self.on_audit_error is not None:
                 self.on_audit_error()
 

@@ -96,9 +96,7 @@ class RewardSettings(SettingsTable):
         low_open=True,
         group="server",
     )
-    max_samples: int = setting(
-        4096, "samples one request may carry (413 past it)", low=1, group="server"
-    )
+    max_samples: int = setting(4096, "samples one request may carry (413 past it)", low=1, group="server")
     graceful_timeout: int = setting(
         30,
         "seconds SIGTERM waits for requests in flight; the judge gives up in time for them to be answered",

@@ -266,7 +266,7 @@ class Judge:
                 tasks[asyncio.ensure_future(self._judge(item, deadline, calling, i))] = i
         if tasks:
             await self._wait(tasks, deadline)
-            late = "shutdown" if self._stop_at < deadline else "deadline"
+            late = "shutdown" if self._stop_at <= deadline else "deadline"
             for task, i in tasks.items():
                 if task.done() and not task.cancelled():
                     results[i] = task.result()  # _judge never raises

@@ -34,9 +34,10 @@ class AdaptiveLimit:
     Slow start, then additive increase and multiplicative decrease on latency: an answer within
     `tolerance` times the lowest latency of the last one or two `window_s` raises the limit (by 1
     while starting, so it doubles each round trip; then by 1/limit, about 1 per round trip), when
-    at least half the limit was in use; a slower answer lowers it to 0.9 of itself, a sign of
-    overload (a timeout, 429 or 503 while the judge answered other calls) to half. At most one
-    decrease per round trip: calls sent before a decrease do not decrease it again.
+    at least half the limit was in use while the call was out; a slower answer lowers it to 0.9 of
+    itself, a sign of overload (a timeout, 429 or 503 while the judge answered other calls) to
+    half. At most one decrease per round trip: calls sent before a decrease do not decrease it
+    again.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class AdaptiveLimit:
         self._waiters: deque[asyncio.Future[bool]] = deque()
         self._starting = True
         self._cut_at = -math.inf
+        self._used_at = -math.inf  # when calls in flight last reached half the limit
         self._lowest = (math.inf, math.inf)  # lowest latency in the previous and current window
         self._window_end = clock() + window_s
 
@@ -69,7 +71,7 @@ class AdaptiveLimit:
         """Wait for a slot. False, without one, when the deadline (a `clock()` instant) comes
         before a slot that leaves time for an unloaded call."""
         if self.in_flight < int(self.limit) and not self._waiters:
-            self.in_flight += 1
+            self._take()
             return True
         wait_s = deadline - self.baseline - self.clock()
         if wait_s <= 0:
@@ -97,13 +99,18 @@ class AdaptiveLimit:
             self._decrease(0.5, started, now)
         self._leave()
 
+    def _take(self) -> None:
+        self.in_flight += 1
+        if self.in_flight >= self.limit / 2:
+            self._used_at = self.clock()
+
     def _leave(self) -> None:
         self.in_flight -= 1
         while self._waiters and self.in_flight < int(self.limit):
             turn = self._waiters.popleft()
             if not turn.done():
                 turn.set_result(True)
-                self.in_flight += 1
+                self._take()
 
     def _answered(self, latency: float, started: float, now: float) -> None:
         if now >= self._window_end:
@@ -112,7 +119,7 @@ class AdaptiveLimit:
         self._lowest = (self._lowest[0], min(self._lowest[1], latency))
         if latency > self.tolerance * min(self._lowest):
             self._decrease(0.9, started, now)
-        elif self.in_flight >= self.limit / 2:  # a limit nobody uses is no evidence
+        elif self._used_at >= started:  # half of it was in use meanwhile: an idle limit proves nothing
             self.limit = min(float(self.ceiling), self.limit + (1.0 if self._starting else 1.0 / self.limit))
 
     def _decrease(self, factor: float, started: float, now: float) -> None:
