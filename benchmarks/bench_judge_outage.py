@@ -149,6 +149,21 @@ async def drive(port: int, concurrency: int, requests: int, first: int = 0) -> l
     return results
 
 
+def process_group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) of a process group's live processes, from /proc (Linux)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
@@ -170,9 +185,9 @@ def run_one(shape: str, code: Path, log: Path, extra: list[str], concurrency: in
     try:
         wait_health(port, server)
         asyncio.run(drive(port, 8, 16, first=10**9))  # warm up (distinct samples)
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), process_group_cpu(server.pid)
         results = asyncio.run(drive(port, concurrency, requests))
-        wall = time.monotonic() - t0
+        wall, cpu = time.monotonic() - t0, process_group_cpu(server.pid) - cpu0
     finally:
         stop(server)
         if judge is not None:
@@ -188,6 +203,7 @@ def run_one(shape: str, code: Path, log: Path, extra: list[str], concurrency: in
         "judge_error": sum(r[1] for r in answered) / max(1, len(answered)),
         "judged": sum(1 for r in answered if r[1] == 0),
         "opened": opened,
+        "cpu_ms": cpu / len(results) * 1000,
     }
 
 
@@ -210,19 +226,20 @@ def part_outage(args: argparse.Namespace, code: Path, log: Path) -> None:
 
 
 def part_capacity(args: argparse.Namespace, code: Path, log: Path) -> None:
-    print(f"\n## capacity ({code}; server at its defaults; {os.cpu_count()} CPUs, shared)\n")
+    flags = args.serve_flags or "defaults"
+    print(f"\n## capacity ({code}; server: {flags}; {os.cpu_count()} CPUs, shared)\n")
     print("| judge (latency x slots) | capacity calls/s | clients | n | judged/s | share of capacity "
-          "| judge_error | p50 s | p99 s | breaker opened | wall s |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| judge_error | p50 s | p99 s | breaker opened | server CPU ms/request | wall s |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for shape in args.judges.split(","):
         latency, slots = (float(v) for v in shape.split("x"))
         capacity = slots / latency
         requests = max(args.clients, int(capacity * args.seconds))
-        r = run_one(shape, code, log, [], args.clients, requests)
+        r = run_one(shape, code, log, args.serve_flags.split(), args.clients, requests)
         rate = r["judged"] / r["wall"]
         print(f"| {shape} | {capacity:.0f} | {args.clients} | {r['n']} | {rate:.1f} | {rate / capacity:.2f} "
               f"| {r['judge_error']:.1%} | {pct(r['lat'], 0.5):.2f} | {pct(r['lat'], 0.99):.2f} "
-              f"| {r['opened']} | {r['wall']:.1f} |", flush=True)  # fmt: skip
+              f"| {r['opened']} | {r['cpu_ms']:.2f} | {r['wall']:.1f} |", flush=True)  # fmt: skip
 
 
 def main() -> int:
@@ -237,6 +254,7 @@ def main() -> int:
         "--seconds", type=float, default=10.0,
         help="capacity: requests per judge shape = its capacity x this (at least --clients)",
     )  # fmt: skip
+    ap.add_argument("--serve-flags", default="", help="capacity: seekworld serve flags ('--threads 64')")
     ap.add_argument("--against", type=Path, help="also run with this checkout's code (before/after)")
     ap.add_argument("--log", type=Path, default=Path("/tmp/bench_judge_outage.log"))
     args = ap.parse_args()

@@ -60,7 +60,12 @@ class RewardSettings(SettingsTable):
     workers: int = setting(
         None, "gunicorn worker processes", default_factory=_default_workers, low=1, group="server"
     )
-    threads: int = setting(32, "threads per worker (requests in flight each)", low=1, group="server")
+    threads: int = setting(
+        256,
+        "threads per worker: requests in flight each (one waiting on the judge holds one)",
+        low=1,
+        group="server",
+    )
     worker_class: str = setting(
         "gthread", "gunicorn worker class", choices=("gthread", "sync"), group="server"
     )
@@ -264,8 +269,8 @@ class RewardSettings(SettingsTable):
         group="judge",
     )
     judge_concurrency: int = setting(
-        32,
-        "judge calls in flight per process",
+        256,
+        "the most judge calls in flight per process; the limit follows the judge's latency below it",
         env="SEEKWORLD_JUDGE_CONCURRENCY",
         train="judge.concurrency",
         low=1,

@@ -89,6 +89,22 @@ def test_overload_halves_it_and_a_limit_nobody_uses_does_not_grow():
     assert limit.limit == idle
 
 
+def test_outages_halve_it_at_once_and_answers_start_it_again():
+    clock = Clock()
+    limit = AdaptiveLimit(ceiling=1000, start=64, clock=clock)
+    round_trip(limit, clock, 0.5)
+    round_trip(limit, clock, 0.5, outcome="overload")  # out of slow start
+    sent = clock.now
+    calls = fill(limit)
+    clock.now += 20.0
+    for _ in range(calls):  # a dead judge: every call times out with nothing answered
+        limit.release(sent, "outage")
+    assert limit.limit == 1.0
+    for expected in (2, 4, 8):  # back: doubling each round trip
+        round_trip(limit, clock, 0.5)
+        assert limit.limit == expected
+
+
 def test_waiters_are_served_in_order_and_one_without_time_for_a_call_is_turned_away():
     async def scenario() -> list:
         clock = Clock()

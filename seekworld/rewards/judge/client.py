@@ -450,7 +450,7 @@ class Judge:
             lane.limit.release(sent, "overload")
             return exc.kind
         self.breaker.record(False, f"{exc.kind}: {one_line(str(exc.__cause__ or exc), 200)}")
-        lane.limit.release(sent, "failed")
+        lane.limit.release(sent, "outage")
         return exc.kind
 
     def _verdict(

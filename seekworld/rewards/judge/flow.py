@@ -37,7 +37,7 @@ class AdaptiveLimit:
     at least half the limit was in use while the call was out; a slower answer lowers it to 0.9 of
     itself, a sign of overload (a timeout, 429 or 503 while the judge answered other calls) to
     half. At most one decrease per round trip: calls sent before a decrease do not decrease it
-    again.
+    again. Each outage failure (nothing answers) halves it at once, and slow start begins again.
     """
 
     def __init__(
@@ -91,12 +91,18 @@ class AdaptiveLimit:
 
     def release(self, started: float, outcome: str) -> None:
         """A call sent at `started` ended: `answered` (the judge replied, whatever it said),
-        `overload` (timeout, 429 or 503 while it answered others) or `failed` (no signal)."""
+        `overload` (timeout, 429 or 503 while it answered others), `outage` (nothing answers) or
+        `failed` (no signal: the request's own deadline ended it)."""
         now = self.clock()
         if outcome == "answered":
             self._answered(now - started, started, now)
         elif outcome == "overload":
             self._decrease(0.5, started, now)
+        elif outcome == "outage":
+            # Halve at once, every time: while the breaker counts failures, few samples should wait
+            # out a dead judge's timeout. Slow start again once it answers.
+            self.limit = max(1.0, self.limit / 2)
+            self._starting = True
         self._leave()
 
     def _take(self) -> None:
