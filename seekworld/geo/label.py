@@ -6,7 +6,8 @@
 
 A label is a known country (`China`, `china, sichuan`), SeekWorld's `$country,region$` form (its
 country then need not be in the gazetteer: names are compared), or a JSON object with a `country`;
-anything else (`not a label X`) is a LabelError, so the sample scores 0 with `label_error`.
+anything else (free text such as `not a label X`) is a LabelError, so the sample scores 0 with
+`label_error`.
 
 Parsing is pure and cached: the reward server sees the same label for all samples of a prompt.
 """
@@ -107,7 +108,7 @@ def _parse_string(text: str, gazetteer: Gazetteer | None) -> GoldLabel:
     gold = _build(countries, regions, {}, gazetteer)
     # A country the gazetteer does not know is still a label in SeekWorld's own form (scoring then
     # compares names); free text in no known form ("not a label X") is not one.
-    delimited = stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 1 and "," in body
+    delimited = len(stripped) > 1 and stripped.startswith("$") and stripped.endswith("$")
     if gold.country_id is None and not delimited:
         raise LabelError(
             f"label {text[:80]!r} names no known country and is not in the $country,region$ form"
