@@ -32,74 +32,12 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from processes import REPO, free_port, process_group_cpu, serve, start_judge, stop
+
 PROMPT = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(cmd: list[str], log: Path, code: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    with open(log, "ab") as fh:
-        return subprocess.Popen(cmd, cwd=code, stdout=fh, stderr=fh, start_new_session=True, env=env)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)  # its own process group: only what this script started
-        try:
-            proc.wait(40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
-def wait_health(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def start_judge(shape: str, log: Path) -> tuple[subprocess.Popen | None, int]:
-    """`down`, `hang`, `up` (0.02 s, unlimited) or `LATENCY x SLOTS`: (process or None, port)."""
-    port = free_port()
-    if shape == "down":
-        return None, port
-    args = ["--hang"] if shape == "hang" else []
-    if shape == "up":
-        args = ["--latency", "0.02"]
-    elif "x" in shape:
-        latency, slots = shape.split("x")
-        args = ["--latency", latency, "--slots", slots]
-    proc = start([sys.executable, str(HERE / "standin_judge.py"), "--port", str(port), *args], log, REPO)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("stand-in judge did not start")
 
 
 # --- clients -----------------------------------------------------------------------------------
@@ -149,21 +87,6 @@ async def drive(port: int, concurrency: int, requests: int, first: int = 0) -> l
     return results
 
 
-def process_group_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) of a process group's live processes, from /proc (Linux)."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:
-                total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
@@ -172,24 +95,20 @@ def pct(values: list[float], q: float) -> float:
 # --- the parts ---------------------------------------------------------------------------------
 
 
-def serve_cmd(judge_port: int, port: int, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "seekworld", "serve", "--port", str(port), "--reward", "rule+judge",
-            "--judge-url", f"http://127.0.0.1:{judge_port}/v1", "--judge-model", "judge", *extra]  # fmt: skip
-
-
 def run_one(shape: str, code: Path, log: Path, extra: list[str], concurrency: int, requests: int) -> dict:
     judge, judge_port = start_judge(shape, log)
-    port = free_port()
-    server_log = log.with_suffix(f".{port}.log")
-    server = start(serve_cmd(judge_port, port, extra), server_log, code)
+    server_log = log.with_suffix(f".{free_port()}.log")
     try:
-        wait_health(port, server)
-        asyncio.run(drive(port, 8, 16, first=10**9))  # warm up (distinct samples)
-        t0, cpu0 = time.monotonic(), process_group_cpu(server.pid)
-        results = asyncio.run(drive(port, concurrency, requests))
-        wall, cpu = time.monotonic() - t0, process_group_cpu(server.pid) - cpu0
+        server, port = serve(code, server_log, "--reward", "rule+judge", "--judge-model", "judge",
+                             "--judge-url", f"http://127.0.0.1:{judge_port}/v1", *extra)  # fmt: skip
+        try:
+            asyncio.run(drive(port, 8, 16, first=10**9))  # warm up (distinct samples)
+            t0, cpu0 = time.monotonic(), process_group_cpu(server.pid)
+            results = asyncio.run(drive(port, concurrency, requests))
+            wall, cpu = time.monotonic() - t0, process_group_cpu(server.pid) - cpu0
+        finally:
+            stop(server)
     finally:
-        stop(server)
         if judge is not None:
             stop(judge)
     answered = [r for r in results if r[1] is not None]

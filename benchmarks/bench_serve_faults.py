@@ -30,49 +30,14 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from processes import REPO, kill, serve, start_judge
+
 PROMPT = "<|im_start|>user\nWhere?<|im_end|>\n<|im_start|>assistant\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(cmd: list[str], log: Path, code: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    with open(log, "ab") as fh:
-        return subprocess.Popen(cmd, cwd=code, stdout=fh, stderr=fh, start_new_session=True, env=env)
-
-
-def kill(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own process group: only what this script started
-        proc.wait(10)
-
-
-def serve(code: Path, log: Path, *flags: str) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    proc = start([sys.executable, "-m", "seekworld", "serve", "--port", str(port), *flags], log, code)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    kill(proc)
-    raise RuntimeError(f"server did not start; see {log}")
 
 
 def request(i: int) -> bytes:
@@ -145,13 +110,10 @@ def part_sigterm(args: argparse.Namespace, code: Path) -> None:
     print("| run | 200 | 500 | other status | refused | reset | timeout | SIGTERM to exit s | tracebacks |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for run in range(1, args.runs + 1):
-        judge_port = free_port()
-        judge = start([sys.executable, str(HERE / "standin_judge.py"), "--port", str(judge_port),
-                       "--latency", str(args.judge_latency)], args.log, REPO)  # fmt: skip
+        judge, judge_port = start_judge(f"{args.judge_latency}x1000000", args.log)
         log = args.log.with_suffix(f".sigterm{run}.log")
         log.unlink(missing_ok=True)
         try:
-            time.sleep(0.5)
             master, port = serve(code, log, "--reward", "rule+judge", "--judge-model", "judge",
                                  "--judge-url", f"http://127.0.0.1:{judge_port}/v1")  # fmt: skip
             try:
