@@ -229,9 +229,11 @@ def start_server(kind: str, port: int, args: argparse.Namespace) -> subprocess.P
     else:
         cmd = [
             sys.executable, "-m", "seekworld", "serve", "--port", str(port), "--reward", args.reward,
-            "--workers", str(args.workers), "--threads", str(args.threads),
+            "--workers", str(args.workers),
             "--worker-class", kind.split("-", 1)[1], "--log-level", "warning",
         ]  # fmt: skip
+        if args.threads is not None:
+            cmd += ["--threads", str(args.threads)]
         if judge:
             cmd += ["--judge-url", args.judge_url, "--judge-model", "standin"]
     proc = subprocess.Popen(
@@ -331,7 +333,7 @@ def main() -> int:
     p.add_argument("--requests", type=int, default=4096, help="requests per concurrency level")
     p.add_argument("--concurrency", default="1,16,64,256")
     p.add_argument("--workers", type=int, default=max(1, min(os.cpu_count() or 1, 8)))
-    p.add_argument("--threads", type=int, default=32)
+    p.add_argument("--threads", type=int, help="threads per worker (default: the server's default)")
     p.add_argument("--reward", default="rule")
     p.add_argument("--pads", type=int, default=391, help="<|image_pad|> tokens per query (640x480: 391)")
     p.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
@@ -368,7 +370,7 @@ def run(args: argparse.Namespace) -> int:
     judge = f", judge answers in {args.judge_latency_ms:g} ms" if args.judge_url else ""
     print(
         f"# {args.requests} requests per level, 1 sample each ({len(bodies[0])} bytes), "
-        f"reward={args.reward}{judge}, gunicorn workers={args.workers} threads={args.threads}, "
+        f"reward={args.reward}{judge}, gunicorn workers={args.workers} threads={args.threads or 'default'}, "
         f"{os.cpu_count()} CPUs, loopback"
     )
     results: dict[tuple[str, int], Result] = {}

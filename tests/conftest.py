@@ -38,8 +38,10 @@ def sample_dir() -> Path:
 # The model name picks a behaviour: sound (1 when the reasoning mentions a "clue"), naive (obeys
 # any "[1]" / "ignore the instructions" it sees, like a weak model), parrot (echoes the reasoning),
 # chatty ("Yes, 1."), think ("<think>..</think>1"), vision (1 iff an image was sent), slow (sleeps
-# 3 s), pause (0.1 s, then 1), fail (HTTP 500), flaky (503 on the first two calls), badjson (200
-# with a non-JSON body), nochoices (200 with an empty `choices`).
+# 3 s), pause (0.1 s, then 1), hold (answers 1 only once the test calls `release()`), busy (a judge
+# with `BUSY_SLOTS` slots answering 1 after 0.2 s each; more calls queue for a slot), fail (HTTP
+# 500), flaky (503 on the first two calls), badjson (200 with a non-JSON body), nochoices (200 with
+# an empty `choices`).
 # Logprobs, in the OpenAI shape and only when the request asks for them (as vLLM): graded (verdict
 # 1; P(1) = 0.72 over "1" and " 1" against P(0) = 0.18, so 0.8; `{"verdict": 1}` when a schema is
 # asked for), graded_think (a think block with digits, then 1 at 0.8), nologprobs (ignores the
@@ -55,9 +57,13 @@ from http.server import ThreadingHTTPServer as _Server  # noqa: E402 (this block
 
 
 class JudgeStandIn:
+    BUSY_SLOTS = 2
+
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.lock = _threading.Lock()
+        self.held = _threading.Event()  # `hold` calls wait on it (a fresh one for each test)
+        self.busy = _threading.Semaphore(self.BUSY_SLOTS)
         self.flaky_calls = 0
         self.in_flight: dict[str, int] = {}  # per model: slow calls of an earlier test may linger
         self.max_in_flight: dict[str, int] = {}
@@ -67,8 +73,19 @@ class JudgeStandIn:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         _threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def release(self) -> None:
+        """Let every `hold` call answer."""
+        self.held.set()
+
+    def _busy(self) -> str:
+        with self.busy:
+            _time.sleep(0.2)
+        return "1"
+
     def reset(self) -> None:
         with self.lock:
+            self.held.set()  # an earlier test's held calls end
+            self.held = _threading.Event()
             self.requests.clear()
             self.max_in_flight.clear()
             self.flaky_calls = 0
@@ -91,6 +108,8 @@ class JudgeStandIn:
             "vision": lambda: "1" if any(p.get("type") == "image_url" for p in parts) else "0",
             "slow": lambda: (_time.sleep(3), "1")[1],
             "pause": lambda: (_time.sleep(0.1), "1")[1],
+            "hold": lambda held=self.held: (held.wait(60), "1")[1],
+            "busy": self._busy,
             # answers in the schema's shape only when a schema was asked for
             "structured": lambda: '{"verdict": 1}' if "response_format" in body else "1",
             "graded": lambda: '{"verdict": 1}' if "response_format" in body else "1",

@@ -4,6 +4,11 @@
     parse_label({"country": "China", "region": "Sichuan", "aliases": ["四川"], "lat": 30.6, "lon": 104.1})
     parse_label('{"country": "China", "region": "Sichuan", "image": "/data/img/1.jpg"}')
 
+A label is a known country (`China`, `china, sichuan`), SeekWorld's `$country,region$` form (its
+country then need not be in the gazetteer: names are compared), or a JSON object with a `country`;
+anything else (free text such as `not a label X`) is a LabelError, so the sample scores 0 with
+`label_error`.
+
 Parsing is pure and cached: the reward server sees the same label for all samples of a prompt.
 """
 
@@ -100,7 +105,15 @@ def _parse_string(text: str, gazetteer: Gazetteer | None) -> GoldLabel:
     if not any(ch.isalpha() for c in countries for ch in c):
         raise LabelError(f"label {text!r} has no country before the comma")
     regions = [r.strip() for r in region_part.split("/") if r.strip()]
-    return _build(countries, regions, {}, gazetteer)
+    gold = _build(countries, regions, {}, gazetteer)
+    # A country the gazetteer does not know is still a label in SeekWorld's own form (scoring then
+    # compares names); free text in no known form ("not a label X") is not one.
+    delimited = len(stripped) > 1 and stripped.startswith("$") and stripped.endswith("$")
+    if gold.country_id is None and not delimited:
+        raise LabelError(
+            f"label {text[:80]!r} names no known country and is not in the $country,region$ form"
+        )
+    return gold
 
 
 @byte_bounded_cache(max_bytes=32 << 20, max_key_chars=4096)

@@ -8,8 +8,13 @@ Routes:
 
 Rejections are JSON `{"error": "..."}`: 400 (not JSON, missing keys, lists of different lengths,
 wrong types, JSON nested too deeply), 401 (token), 408 (body not received in time), 413 (body over
-the limit). A well-formed request always gets numbers:
+the limit, or more samples than `max_samples`). A well-formed request always gets numbers:
 samples that cannot be scored score 0 and are counted.
+
+The gunicorn worker (`seekworld.serve.worker`) uses two hooks in `app.extensions["seekworld"]`:
+`refused(status, reason, message, client)` for the answers it gives itself (408 for a slow client,
+gunicorn's 400/414/431), counted and logged like the app's; `stop(answer_by)` at SIGTERM, so the
+judge gives up in time for the requests in flight to be answered.
 
 The token, when set, is accepted as `Authorization: Bearer T` or as `?token=T` in the URL, since
 upstream's client sends no headers: `--reward.remote_url http://host:5000/get_reward?token=T`.
@@ -113,9 +118,13 @@ def _payload(options: ServerOptions) -> tuple[list[str], list[str], list[Any]]:
     except ValueError as exc:
         raise _Refused(400, f"invalid JSON: {exc}", "invalid_json") from None
     try:
-        return validate_payload(payload)
+        queries, prompts, labels = validate_payload(payload)
     except RequestError as exc:
         raise _Refused(400, str(exc), "bad_request") from None
+    if len(queries) > options.max_samples:
+        message = f"{len(queries)} samples in one request, over the limit of {options.max_samples}"
+        raise _Refused(413, message, "too_many_samples")
+    return queries, prompts, labels
 
 
 def _json_errors(app: Flask, max_body_bytes: int) -> None:
@@ -158,9 +167,20 @@ def create_app(
         on_judge_result=metrics.observe_judge,
         on_audit_error=metrics.audit_errors.inc,
     )
-    app.extensions["seekworld"] = {"service": service, "metrics": metrics}
     token = options.token.encode() if options.token else None
     refusals = RefusalLog(log)  # each refusal's reason in the server's log, rate-limited
+
+    def refused(status: int, reason: str, message: str, client: str | None) -> None:
+        metrics.requests.labels(str(status)).inc()
+        metrics.errors.labels(reason).inc()
+        refusals.note(status, reason, message, client)
+
+    app.extensions["seekworld"] = {
+        "service": service,
+        "metrics": metrics,
+        "refused": refused,
+        "stop": service.stop_by,
+    }
 
     @app.before_request
     def _start() -> None:

@@ -75,6 +75,12 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.judge_call_failures = Counter(
+            "seekworld_judge_call_failures",
+            "Failed HTTP calls to the judge by cause, retries and breaker probes included",
+            ["cause"],
+            registry=r,
+        )
         self.judge_images_skipped = Counter(
             "seekworld_judge_images_skipped",
             "Judged samples sent without their image: --judge-sees-image but no --judge-image-root",
@@ -118,6 +124,8 @@ class Metrics:
         self.judge_requests.labels(outcome).inc()
         if result.attempts:
             self.judge_calls.inc(result.attempts)
+        for cause in result.failed_tries:
+            self.judge_call_failures.labels(cause).inc()
         if result.image_skipped:
             self.judge_images_skipped.inc()
         if result.logprobs_fallback:

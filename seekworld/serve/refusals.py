@@ -2,10 +2,10 @@
 
 Upstream OpenRLHF's and lmm-r1's clients log a refusal as a bare status ("400 Client Error ...")
 and retry five times; the JSON reason the server sends never reaches the trainer's log. So the
-server logs each refusal itself, at WARNING, on one line: UTC time, PID, status, reason (the label
-of `seekworld_request_errors_total` in `/metrics`), the client's address, and the first
-`MESSAGE_CHARS` characters of the reason's text (which names the problem; it holds no label or
-answer, at most a short prompt prefix for an unknown lmm-r1 prompt).
+server logs each refusal itself, at WARNING, on one line (the server's log format adds UTC time,
+PID and level): status, reason (the label of `seekworld_request_errors_total` in `/metrics`), the
+client's address, and the first `MESSAGE_CHARS` characters of the reason's text (which names the
+problem; it holds no label or answer, at most a short prompt prefix for an unknown lmm-r1 prompt).
 
 A misconfigured run refuses thousands of requests a step: per reason, one line at most every
 `every_s` seconds, the next one saying how many were not logged. `/metrics` counts every one.
@@ -14,8 +14,6 @@ A misconfigured run refuses thousands of requests a step: per reason, one line a
 from __future__ import annotations
 
 import logging
-import os
-import time
 
 from seekworld.io.log_limit import LogLimiter, one_line
 
@@ -34,12 +32,9 @@ class RefusalLog:
         held = self.limiter.allow(reason)
         if held is None:
             return False
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         more = f" [{held} more '{reason}' since the last line]" if held else ""
         self.logger.warning(
-            "%s pid %d refused /get_reward: %d %s from %s: %s%s",
-            stamp,
-            os.getpid(),
+            "refused /get_reward: %d %s from %s: %s%s",
             status,
             reason,
             client or "?",

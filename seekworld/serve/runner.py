@@ -9,6 +9,8 @@ Choices (measured in benchmarks/bench_reward_server.py, see docs/serve.md):
 - Modules and the gazetteer are imported in the master before forking (shared, fast restarts);
   the app itself (judge client, thread pools, audit file) is built in each worker after the fork.
 - Prometheus multi-process mode: a fresh directory per run, so /metrics sums all workers.
+- One log format for every line the server writes, gunicorn's and ours (`seekworld.serve.logs`):
+  UTC time, PID, level name, logger.
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ def gunicorn_options(config: ServiceConfig, options: ServerOptions) -> dict[str,
         # gunicorn silently turns `sync` with threads > 1 into gthread: keep sync really sync.
         "threads": options.threads if options.worker_class != "sync" else 1,
         "timeout": int(judge_s + 60),  # > the judge's budget: the judge gives up first
-        "graceful_timeout": int(judge_s + 30),
+        # SIGTERM: requests in flight are answered within it (the worker tells the judge).
+        "graceful_timeout": options.graceful_timeout_s,
         "keepalive": 5,
         "backlog": BACKLOG,
         "loglevel": options.log_level,
         "accesslog": "-" if options.access_log else None,
         "errorlog": "-",
+        "logger_class": "seekworld.serve.logs.ServerLogger",  # one log format (seekworld.serve.logs)
         "proc_name": "seekworld-serve",
         "preload_app": False,  # build the app per worker: no client or thread pool crosses a fork
         "limit_request_line": 8190,
@@ -131,6 +135,7 @@ def serve(config: ServiceConfig, options: ServerOptions) -> int:
     load_gazetteer()
     from seekworld.serve.worker import ThreadWorker
 
+    ThreadWorker.header_timeout_s = options.header_timeout_s
     ThreadWorker.body_timeout_s = options.body_timeout_s
 
     class _App(BaseApplication):

@@ -113,10 +113,17 @@ class RewardService:
         records = [audit_record(label, s, variant, stamp) for label, s in zip(labels, scores, strict=True)]
         try:
             self.audit.write(records)  # type: ignore[union-attr]
-        except OSError:
-            log.exception("audit log write failed (%d samples not logged)", len(records))
+        except OSError:  # logged by the audit log, once per burst of failures
             if self.on_audit_error is not None:
                 self.on_audit_error()
+
+    def stop_by(self, answer_by: float) -> None:
+        """The server is stopping: requests in flight must be answered by `answer_by` (a
+        `time.monotonic()` instant). The judge gives up four fifths of the way there, leaving the
+        rest for scoring and answering what is queued."""
+        if self.judge is not None:
+            now = time.monotonic()
+            self.judge.stop_by(now + 0.8 * max(0.0, answer_by - now))
 
     def close(self) -> None:
         if self.judge is not None:

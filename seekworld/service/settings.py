@@ -61,7 +61,12 @@ class RewardSettings(SettingsTable):
     workers: int = setting(
         None, "gunicorn worker processes", default_factory=_default_workers, low=1, group="server"
     )
-    threads: int = setting(32, "threads per worker (requests in flight each)", low=1, group="server")
+    threads: int = setting(
+        256,
+        "threads per worker: requests in flight each (one waiting on the judge holds one)",
+        low=1,
+        group="server",
+    )
     worker_class: str = setting(
         "gthread", "gunicorn worker class", choices=("gthread", "sync"), group="server"
     )
@@ -82,11 +87,26 @@ class RewardSettings(SettingsTable):
     allow_no_token: bool = setting(
         False, "serve a non-loopback --host without a token (refused otherwise)", group="server"
     )
-    body_timeout: float = setting(
-        30.0,
-        "seconds a client may take to send a request's headers and body",
+    header_timeout: float = setting(
+        10.0,
+        "seconds from a request's first byte (a new connection's opening) to the end of its headers "
+        "(408 past it)",
         low=0,
         low_open=True,
+        group="server",
+    )
+    body_timeout: float = setting(
+        30.0,
+        "seconds from the end of a request's headers to the end of its body (408 past it)",
+        low=0,
+        low_open=True,
+        group="server",
+    )
+    max_samples: int = setting(4096, "samples one request may carry (413 past it)", low=1, group="server")
+    graceful_timeout: int = setting(
+        30,
+        "seconds SIGTERM waits for requests in flight; the judge gives up in time for them to be answered",
+        low=1,
         group="server",
     )
     protocol: str = setting(
@@ -305,8 +325,8 @@ class RewardSettings(SettingsTable):
         group="judge",
     )
     judge_concurrency: int = setting(
-        32,
-        "judge calls in flight per process",
+        256,
+        "the most judge calls in flight per process; the limit follows the judge's latency below it",
         env="SEEKWORLD_JUDGE_CONCURRENCY",
         train="judge.concurrency",
         low=1,
@@ -402,7 +422,10 @@ class RewardSettings(SettingsTable):
             max_body_bytes=int(self.max_body_mb * 1024 * 1024),
             log_level=self.log_level,
             access_log=self.access_log,
+            header_timeout_s=self.header_timeout,
             body_timeout_s=self.body_timeout,
+            max_samples=self.max_samples,
+            graceful_timeout_s=self.graceful_timeout,
             protocol=self.protocol,
             dataset=self.dataset,
         )
@@ -459,6 +482,9 @@ class ServerOptions:
     max_body_bytes: int
     log_level: str
     access_log: bool  # 4,096 lines per training step, and URLs may carry the token
-    body_timeout_s: float  # per read while a request's headers and body arrive
+    header_timeout_s: float  # from a request's first byte to the end of its headers
+    body_timeout_s: float  # from the end of the headers to the end of the body
+    max_samples: int  # per request
+    graceful_timeout_s: int  # SIGTERM: requests in flight are answered within it
     protocol: str
     dataset: str | None  # lmm-r1 training JSONL: empty labels are looked up by prompt

@@ -3,7 +3,10 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.geo.label import LabelError, format_label, parse_label
 
 
@@ -83,3 +86,31 @@ def test_format_label_round_trips():
     text = format_label("china", ["guangdong", "guangdong province"])
     assert text == "$china,guangdong/guangdong province$"
     assert parse_label(text).regions == ("guangdong", "guangdong province")
+
+
+# --- free text is no label ---------------------------------------------------------------------
+
+WORDS = st.text(
+    alphabet=st.characters(categories=("L", "N", "Zs", "P"), exclude_characters="$,{/"), max_size=40
+)
+
+
+@given(WORDS)
+def test_text_naming_no_known_country_and_in_no_known_form_is_a_label_error(text):
+    # not `$...$`, not JSON, and no country the gazetteer knows: a label error (it pays nothing)
+    if load_gazetteer().resolve_country(text.strip()) is None and any(ch.isalpha() for ch in text):
+        with pytest.raises(LabelError, match="names no known country"):
+            parse_label(text)
+
+
+@given(WORDS.filter(lambda t: any(ch.isalpha() for ch in t)))
+def test_the_dollar_form_is_a_label_whatever_its_country(country):
+    # a country missing from the gazetteer must not fail a correct answer: names are compared
+    assert parse_label(f"${country},some region$").regions == ("some region",)
+
+
+def test_free_text_and_known_countries():
+    with pytest.raises(LabelError, match="not a label X"):
+        parse_label("not a label X")
+    assert parse_label("Japan").country_id == "JP"  # a known country alone is a label
+    assert parse_label("$atlantis,x$").country_id is None  # the dollar form, an unknown country

@@ -226,3 +226,25 @@ def test_sync_workers_stay_sync():
     settings = RewardSettings(worker_class="sync", threads=32)
     opts = gunicorn_options(settings.service_config(), settings.server_options())
     assert (opts["worker_class"], opts["threads"]) == ("sync", 1)
+
+
+def test_more_samples_than_the_cap_is_a_413_naming_it():
+    client = make_client(max_samples=3)
+    assert client.post("/get_reward", json={k: v * 3 for k, v in GOOD.items()}).status_code == 200
+    r = client.post("/get_reward", json={k: v * 4 for k, v in GOOD.items()})
+    assert r.status_code == 413
+    assert r.get_json() == {"error": "4 samples in one request, over the limit of 3"}
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'seekworld_request_errors_total{reason="too_many_samples"} 1.0' in metrics
+
+
+def test_a_label_in_no_known_form_pays_nothing(client):
+    wrong = PROMPT + "<think>Red soil.</think><answer>$Atlantis,X$</answer><|im_end|>"
+    r = client.post(
+        "/get_reward",
+        json={"query": [RIGHT, wrong], "prompts": [PROMPT] * 2, "labels": ["not a label X", "$atlantis,x$"]},
+    )
+    # free text is no label (format is not paid either); an unknown country in `$country,region$`
+    # form still is one (names are compared)
+    assert r.get_json()["rewards"] == [0.0, 1.5]
+    assert r.get_json()["extra_logs"]["label_error"] == [1.0, 0.0]

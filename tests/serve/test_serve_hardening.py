@@ -4,6 +4,7 @@ socket-level ones (a stalled body, SIGTERM) against a real `seekworld serve` und
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -77,6 +78,71 @@ def test_audit_files_roll_mid_batch(tmp_path):
         json.loads(x) for p in sorted(tmp_path.glob("audit-*.jsonl")) for x in p.read_text().splitlines()
     ]
     assert [r["i"] for r in lines if "i" in r] == list(range(100))  # nothing lost, in order
+
+
+def _full_disk_after(limit: int):
+    """A stand-in for a disk that fills up: os.write takes `limit` more bytes in all, then raises
+    ENOSPC (a write that does not fit is cut short first, as the kernel does)."""
+    import errno
+
+    room = [limit]
+    real_write = os.write
+
+    def write(fd, data):
+        if room[0] <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = real_write(fd, bytes(data[: room[0]]))
+        room[0] -= taken
+        return taken
+
+    return room, write
+
+
+def test_a_full_disk_leaves_no_partial_line_and_one_warning_per_burst(tmp_path, monkeypatch, caplog):
+    audit = AuditLog(str(tmp_path), max_bytes=1 << 20)
+    audit.write([{"i": 0}])
+    room, write = _full_disk_after(100)
+    monkeypatch.setattr(os, "write", write)
+    with caplog.at_level(logging.WARNING, logger="seekworld.service.audit"):
+        for i in range(1, 40):  # the disk fills part way through a line, then stays full
+            with pytest.raises(OSError):
+                audit.write([{"i": i, "pad": "x" * 60}, {"i": i, "pad": "y" * 60}])
+        room[0] = 1 << 20  # space again
+        audit.write([{"i": 99}])
+    lines = (tmp_path / os.path.basename(audit.path)).read_text().splitlines()
+    assert [json.loads(line)["i"] for line in lines] == [0, 99]  # nothing torn, nothing glued
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and all(r.levelno == logging.WARNING for r in caplog.records)
+    assert "No space left on device" in messages[0]
+    assert "after 39 failed writes (78 samples not logged)" in messages[1]
+
+
+def test_when_the_cut_fails_too_the_next_write_starts_a_new_file(tmp_path, monkeypatch):
+    audit = AuditLog(str(tmp_path), max_bytes=1 << 20)
+    room, write = _full_disk_after(30)
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "ftruncate", lambda fd, size: (_ for _ in ()).throw(OSError("no")))
+    with pytest.raises(OSError):
+        audit.write([{"i": 1, "pad": "x" * 60}])
+    room[0] = 1 << 20
+    audit.write([{"i": 2}])
+    first, second = sorted(tmp_path.glob("audit-*.jsonl"))
+    assert not first.read_text().endswith("\n")  # the torn line stays alone at the end of its file
+    assert [json.loads(x)["i"] for x in second.read_text().splitlines()] == [2]
+
+
+def test_audit_lines_are_strict_json(tmp_path):
+    audit = AuditLog(str(tmp_path), max_bytes=1 << 20)
+    audit.write([{"label": {"lat": float("inf"), "deep": [[float("nan")]]}, "total": 1.0}])
+    (line,) = next(tmp_path.glob("audit-*.jsonl")).read_text().splitlines()
+
+    def no_constants(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    assert json.loads(line, parse_constant=no_constants) == {
+        "label": {"lat": None, "deep": [[None]]},
+        "total": 1.0,
+    }
 
 
 # --- against a real server ---------------------------------------------------------------------

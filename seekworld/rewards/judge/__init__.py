@@ -23,10 +23,12 @@ with `error` set; nothing raises to the caller. Successful verdicts are cached b
 exact judge input (reasoning, answer, image path), so a retried request costs no second call.
 
 Modules: `screen` (the untrusted text), `prompt` (what is asked, how the reply is read), `client`
-(calls, breaker, cache, deadline).
+(calls, deadlines), `flow` (how many calls go out: the adaptive limit and the circuit breaker),
+`cache` (verdicts).
 """
 
-from seekworld.rewards.judge.client import CircuitBreaker, Judge, JudgeConfig, JudgeItem, JudgeResult
+from seekworld.rewards.judge.client import Judge, JudgeConfig, JudgeItem, JudgeResult
+from seekworld.rewards.judge.flow import AdaptiveLimit, CircuitBreaker
 from seekworld.rewards.judge.prompt import (
     VerdictError,
     build_messages,
@@ -37,6 +39,7 @@ from seekworld.rewards.judge.prompt import (
 from seekworld.rewards.judge.screen import normalize_text, sanitize, screen
 
 __all__ = [
+    "AdaptiveLimit",
     "CircuitBreaker",
     "Judge",
     "JudgeConfig",

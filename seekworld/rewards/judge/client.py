@@ -6,10 +6,16 @@ cache and a deadline for the whole batch. Nothing raises to the caller: a failur
     judge.score_many(items, deadline=t)          # from threads (the reward server, agent workers)
     await judge.score_many_async(items, deadline=t)  # from an event loop (TRL's async reward)
 
-The calls themselves are asyncio: `concurrency` calls in flight cost no thread each. Synchronous
-callers hand their batch to one event loop the judge runs on a daemon thread of its own; an async
-caller's calls run on its own loop. Each loop gets its own HTTP client and its own bound of
-`concurrency` calls in flight (a process uses one of the two in practice).
+The calls themselves are asyncio: calls in flight cost no thread each. Synchronous callers hand
+their batch to one event loop the judge runs on a daemon thread of its own; an async caller's calls
+run on its own loop. Each loop gets its own HTTP client and its own limit on calls in flight, which
+follows what the judge can take, up to `concurrency` (`seekworld.rewards.judge.flow`; a process uses
+one of the two loops in practice).
+
+What a failed call means: a timeout, 429 or 503 while the judge answered other calls is overload
+(the limit drops; retried); a refused connection, another 5xx, or a timeout while nothing answers is
+an outage (counted by the circuit breaker); a try cut short by the request's deadline is neither.
+Every failed try's cause is reported (`JudgeResult.failed_tries`), whatever the breaker's state.
 """
 
 from __future__ import annotations
@@ -18,18 +24,20 @@ import asyncio
 import hashlib
 import inspect
 import logging
-import os
+import math
 import threading
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seekworld.errors import UsageError
+from seekworld.io.log_limit import LogLimiter, one_line
 from seekworld.io.openai_client import error_kind, make_async_client
+from seekworld.rewards.judge.cache import VerdictCache
+from seekworld.rewards.judge.flow import AdaptiveLimit, CircuitBreaker
 from seekworld.rewards.judge.prompt import (
     MODES,
     TOP_LOGPROBS,
@@ -59,7 +67,7 @@ class JudgeConfig:
     sees_image: bool  # send the label's image with the reasoning (a VLM judge)
     timeout_s: float  # one HTTP call
     retries: int  # extra tries after a timeout, connection error, 429 or 5xx
-    concurrency: int  # judge calls in flight per process
+    concurrency: int  # the most judge calls in flight per process (the limit adapts below it)
     budget_s: float  # a whole batch; unfinished samples then score 0 (judge_error)
     max_tokens: int  # raise it for a judge that thinks before answering (Qwen3)
     image_roots: tuple[str, ...]  # images are read only under these; none: text only
@@ -100,7 +108,8 @@ class JudgeItem:
 @dataclass(frozen=True)
 class JudgeResult:
     score: float
-    error: str | None = None  # timeout | connection | http_<status> | malformed | image | deadline | ...
+    # timeout | connection | http_<status> | malformed | image | deadline | shutdown | breaker_open | ...
+    error: str | None = None
     flagged: str | None = None  # which screen rule matched (score 0, no call)
     cached: bool = False
     skipped: bool = False  # no reasoning to judge
@@ -108,108 +117,7 @@ class JudgeResult:
     image_skipped: bool = False  # the judge should see the image but no root was named: text only
     logprobs_fallback: bool = False  # score mode: no usable logprobs, the parsed verdict is the score
     latency_s: float = 0.0
-
-
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, k: str) -> float | None:
-        with self._lock:
-            value = self._data.get(k)
-            if value is not None:
-                self._data.move_to_end(k)
-            return value
-
-    def put(self, k: str, value: float) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._data[k] = value
-            self._data.move_to_end(k)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-
-class CircuitBreaker:
-    """Consecutive failures open it; while open, calls are skipped. After `cooldown_s` one probe
-    is let through (half-open): success closes it, failure opens it again. Thread-safe."""
-
-    def __init__(
-        self, threshold: int, cooldown_s: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.threshold = threshold
-        self.cooldown_s = cooldown_s
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._open_until = 0.0
-        self._probe_at = -1e18  # when the last half-open probe was let through
-        self.opened = 0  # times it opened (for tests and logs)
-
-    def allow(self) -> bool:
-        if self.threshold <= 0:
-            return True
-        with self._lock:
-            if self._failures < self.threshold:
-                return True
-            now = self.clock()
-            # One probe per cool-down: a probe abandoned at a deadline does not wedge it shut.
-            if now < self._open_until or now - self._probe_at < self.cooldown_s:
-                return False
-            self._probe_at = now  # half-open: this caller is the probe
-            return True
-
-    def record(self, ok: bool) -> None:
-        if self.threshold <= 0:
-            return
-        with self._lock:
-            if ok:
-                self._failures = 0
-                return
-            self._failures += 1
-            if self._failures >= self.threshold:
-                if self._failures == self.threshold or self.clock() >= self._open_until:
-                    self.opened += 1
-                self._open_until = self.clock() + self.cooldown_s
-
-    @property
-    def is_open(self) -> bool:
-        with self._lock:
-            return self.threshold > 0 and self._failures >= self.threshold
-
-    def blocked(self) -> bool:
-        """Open and no probe due: the call would be refused (does not take the probe)."""
-        with self._lock:
-            if self.threshold <= 0 or self._failures < self.threshold:
-                return False
-            now = self.clock()
-            return now < self._open_until or now - self._probe_at < self.cooldown_s
-
-
-class _FailureLog:
-    """WARNING lines for judge failures, with UTC time and PID, at most one per `every_s` per kind
-    (a dead judge would otherwise write a line per sample)."""
-
-    def __init__(self, every_s: float = 10.0) -> None:
-        self.every_s = every_s
-        self._lock = threading.Lock()
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def warn(self, kind: str, message: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(kind, -1e9) < self.every_s:
-                self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
-                return
-            self._last[kind] = now
-            skipped = self._suppressed.pop(kind, 0)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        more = f" ({skipped} more since the last line)" if skipped else ""
-        log.warning("%s pid %d judge %s: %s%s", stamp, os.getpid(), kind, message, more)
+    failed_tries: tuple[str, ...] = ()  # the cause of each failed call (retries included)
 
 
 class _CallError(Exception):
@@ -228,11 +136,17 @@ class _Fatal(_CallError):
 
 @dataclass
 class _Lane:
-    """What one event loop's calls share: an HTTP client bound to that loop, and the slots that
-    bound the calls in flight."""
+    """What one event loop's calls share: an HTTP client bound to that loop, the limit on calls in
+    flight, and the batches waiting (woken when `Judge.stop_by` moves their deadline)."""
 
     client: Any
-    slots: asyncio.Semaphore
+    limit: AdaptiveLimit
+    batches: set[asyncio.Future[None]] = field(default_factory=set)
+
+    def wake(self) -> None:
+        for batch in self.batches:
+            if not batch.done():
+                batch.set_result(None)
 
 
 class _LoopThread:
@@ -249,6 +163,9 @@ class _LoopThread:
 
 ResultHook = Callable[[JudgeResult], None]
 
+# Failures that, while the judge answers other calls, mean it is busy rather than down.
+OVERLOAD = frozenset({"timeout", "http_429", "http_503"})
+
 
 class Judge:
     """Thread-safe judge client (module docstring). One instance per process.
@@ -261,9 +178,9 @@ class Judge:
     def __init__(self, config: JudgeConfig, on_result: ResultHook | None = None, client: Any = None) -> None:
         self.config = config
         self.on_result = on_result
-        self._cache = _LRU(config.cache_size)
+        self._cache = VerdictCache(config.cache_size)
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_cooldown_s)
-        self._failures = _FailureLog()
+        self._warned = LogLimiter(every_s=10.0)  # failure lines: one per kind every 10 s
         self.images = None
         if config.sees_image and config.image_roots:
             from seekworld.io.confined import ConfinedImageReader
@@ -279,6 +196,8 @@ class Judge:
         self._lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._runner: _LoopThread | None = None
+        self._answered_at = -math.inf  # when a call was last answered (any loop)
+        self._stop_at = math.inf  # set by stop_by
 
     def _make_client(self) -> Any:
         # The shared factory: no client-side retries (ours are counted, bounded by the request's
@@ -296,7 +215,7 @@ class Judge:
                 # built at start serves the first loop, every other loop gets its own.
                 client = self._given or self._spare or self._make_client()
                 self._spare = None
-                lane = self._lanes[loop] = _Lane(client, asyncio.Semaphore(self.config.concurrency))
+                lane = self._lanes[loop] = _Lane(client, AdaptiveLimit(self.config.concurrency))
             return lane
 
     def cache_key(self, item: JudgeItem) -> str:
@@ -333,29 +252,62 @@ class Judge:
     async def score_many_async(
         self, items: Sequence[JudgeItem], budget_s: float | None = None, deadline: float | None = None
     ) -> list[JudgeResult]:
-        """Judge samples concurrently on the running event loop; returns by the deadline."""
+        """Judge samples concurrently on the running event loop; returns by the deadline (or by
+        the time `stop_by` set, if earlier)."""
         deadline = self._deadline(budget_s, deadline)
         results: list[JudgeResult | None] = [None] * len(items)
         tasks: dict[asyncio.Task[JudgeResult], int] = {}
-        started: set[int] = set()
+        calling: set[int] = set()  # samples with a call in flight
         for i, item in enumerate(items):
             quick = self._quick(item)
             if quick is not None:
                 results[i] = quick
             else:
-                tasks[asyncio.ensure_future(self._judge(item, deadline, started, i))] = i
+                tasks[asyncio.ensure_future(self._judge(item, deadline, calling, i))] = i
         if tasks:
-            done, _ = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+            await self._wait(tasks, deadline)
+            late = "shutdown" if self._stop_at <= deadline else "deadline"
             for task, i in tasks.items():
-                if task in done:
+                if task.done() and not task.cancelled():
                     results[i] = task.result()  # _judge never raises
                     continue
-                if i not in started:
-                    task.cancel()  # still queued for a slot; a running call finishes and fills the cache
-                results[i] = self._reported(JudgeResult(0.0, error="deadline"))
-            if len(done) < len(tasks):
-                self._failures.warn("deadline", f"{len(tasks) - len(done)} samples unjudged at the deadline")
+                if i not in calling:
+                    task.cancel()  # queued or between tries; a call in flight finishes and fills the cache
+                results[i] = self._reported(JudgeResult(0.0, error=late))
+            unjudged = sum(1 for task in tasks if not task.done() or task.cancelled())
+            if unjudged:
+                self._warn(late, f"{unjudged} samples unjudged at the {late}")
         return [r if r is not None else JudgeResult(0.0, error="internal") for r in results]
+
+    async def _wait(self, tasks: dict[asyncio.Task[JudgeResult], int], deadline: float) -> None:
+        """Until every task is done, the deadline, or the time `stop_by` set, whichever is first."""
+        lane = self._lane()
+        everything = asyncio.gather(*tasks, return_exceptions=True)
+        while True:
+            end = min(deadline, self._stop_at)
+            remaining = end - time.monotonic()
+            if everything.done() or remaining <= 0:
+                return
+            moved: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            lane.batches.add(moved)
+            try:
+                await asyncio.wait(
+                    {everything, moved}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                lane.batches.discard(moved)
+
+    def stop_by(self, when: float) -> None:
+        """Give up on every batch, those waiting included, by `when` (a `time.monotonic()`
+        instant): the server is stopping and its requests must be answered. Thread-safe."""
+        with self._lock:
+            self._stop_at = min(self._stop_at, when)
+            lanes = list(self._lanes.items())
+        for loop, lane in lanes:
+            try:
+                loop.call_soon_threadsafe(lane.wake)
+            except RuntimeError:  # that loop is closed: nothing waits on it
+                pass
 
     def close(self) -> None:
         """Stop the synchronous callers' loop (its calls in flight are dropped)."""
@@ -367,9 +319,9 @@ class Judge:
     # --- internals --------------------------------------------------------------------------
 
     def _deadline(self, budget_s: float | None, deadline: float | None) -> float:
-        if deadline is not None:
-            return deadline
-        return time.monotonic() + (self.config.budget_s if budget_s is None else budget_s)
+        if deadline is None:
+            deadline = time.monotonic() + (self.config.budget_s if budget_s is None else budget_s)
+        return min(deadline, self._stop_at)
 
     def _loop_thread(self) -> _LoopThread:
         with self._lock:
@@ -417,63 +369,89 @@ class Judge:
         try:
             return self.images.data_url(item.image), None
         except ValueError as exc:  # ImageRejected; its detail goes to our log, never the reply
-            self._failures.warn("image", str(exc))
+            self._warn("image", str(exc))
             return None, JudgeResult(0.0, error="image")
 
-    async def _judge(self, item: JudgeItem, deadline: float, started: set[int], index: int) -> JudgeResult:
-        lane = self._lane()
-        async with lane.slots:
-            started.add(index)
-            start = time.monotonic()
-            try:
-                return self._done(await self._attempts(lane, item, deadline), start)
-            except Exception:  # serving path: never raise into the reward; log, score 0, count
-                log.exception("judge: unexpected error")
-                return self._done(JudgeResult(0.0, error="internal"), start)
+    async def _judge(self, item: JudgeItem, deadline: float, calling: set[int], index: int) -> JudgeResult:
+        start = time.monotonic()
+        try:
+            return self._done(await self._attempts(self._lane(), item, deadline, calling, index), start)
+        except Exception:  # serving path: never raise into the reward; log, score 0, count
+            log.exception("judge: unexpected error")
+            return self._done(JudgeResult(0.0, error="internal"), start)
 
-    async def _attempts(self, lane: _Lane, item: JudgeItem, deadline: float) -> JudgeResult:
+    async def _attempts(
+        self, lane: _Lane, item: JudgeItem, deadline: float, calling: set[int], index: int
+    ) -> JudgeResult:
         image_url, failed = self._image_url(item)
         if failed is not None:
             return failed
         skipped_image = self.config.sees_image and self.images is None
-        structured = self.config.structured
         messages = build_messages(
             item.reasoning or "",
             item.answer,
             image_url,
             self.config.mode,
             self.config.max_reasoning_chars,
-            structured=structured,
+            structured=self.config.structured,
         )
-        attempts, error = 0, "deadline"
+        failures: list[str] = []
+        error = "deadline"
         for attempt in range(self.config.retries + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
+            if deadline - time.monotonic() <= 0.05 or not await lane.limit.acquire(deadline):
                 error = "deadline"
                 break
             if not self.breaker.allow():  # opened while this sample queued, or between tries
+                lane.limit.release(time.monotonic(), "failed")
                 error = "breaker_open"
                 break
-            attempts += 1
+            sent, remaining = time.monotonic(), deadline - time.monotonic()
+            calling.add(index)
             try:
                 reply, logprobs = await self._call(lane, messages, min(self.config.timeout_s, remaining))
             except _Retryable as exc:
-                # A timeout cut short by the deadline is the deadline's: the judge was not slow.
-                clipped = exc.kind == "timeout" and remaining < self.config.timeout_s
-                error = "deadline" if clipped else exc.kind
-                self.breaker.record(False)
-                self._failures.warn(exc.kind, f"try {attempt + 1} failed: {exc}")
+                error = self._failed(lane, exc, sent, cut_short=remaining < self.config.timeout_s)
+                failures.append(exc.kind)
+                self._warn(exc.kind, f"try {attempt + 1} failed: {exc}")
                 pause = self.config.backoff_s * 2**attempt
                 if attempt < self.config.retries and time.monotonic() + pause < deadline - 0.05:
                     await asyncio.sleep(pause)
                 continue
             except _Fatal as exc:
-                self.breaker.record(True)  # it answered
-                self._failures.warn(exc.kind, f"call failed: {exc}")
-                return JudgeResult(0.0, error=exc.kind, attempts=attempts)
-            self.breaker.record(True)
-            return self._verdict(item, reply, logprobs, attempts, skipped_image)
-        return JudgeResult(0.0, error=error, attempts=attempts)
+                self._answered(lane, sent)  # it answered
+                self._warn(exc.kind, f"call failed: {exc}")
+                tries = (*failures, exc.kind)
+                return JudgeResult(0.0, error=exc.kind, attempts=attempt + 1, failed_tries=tries)
+            finally:
+                calling.discard(index)
+            self._answered(lane, sent)
+            result = self._verdict(item, reply, logprobs, attempt + 1, skipped_image)
+            return replace(result, failed_tries=tuple(failures))
+        return JudgeResult(0.0, error=error, attempts=len(failures), failed_tries=tuple(failures))
+
+    def _warn(self, kind: str, message: str) -> None:
+        held = self._warned.allow(kind)
+        if held is not None:
+            more = f" ({held} more since the last line)" if held else ""
+            log.warning("judge %s: %s%s", kind, one_line(message, 300), more)
+
+    def _answered(self, lane: _Lane, sent: float) -> None:
+        self._answered_at = max(self._answered_at, time.monotonic())
+        self.breaker.record(True)
+        lane.limit.release(sent, "answered")
+
+    def _failed(self, lane: _Lane, exc: _CallError, sent: float, cut_short: bool) -> str:
+        """What a retryable failure of a call sent at `sent` says about the judge; its kind, or
+        `deadline` when the request's deadline, not the judge's timeout, ended the call."""
+        if exc.kind == "timeout" and cut_short:
+            lane.limit.release(sent, "failed")
+            return "deadline"
+        if exc.kind in OVERLOAD and self._answered_at > sent:  # busy, not down: fewer calls
+            lane.limit.release(sent, "overload")
+            return exc.kind
+        self.breaker.record(False, f"{exc.kind}: {one_line(str(exc.__cause__ or exc), 200)}")
+        lane.limit.release(sent, "outage")
+        return exc.kind
 
     def _verdict(
         self, item: JudgeItem, reply: str | None, logprobs: Any, attempts: int, skipped: bool
@@ -481,14 +459,14 @@ class Judge:
         try:
             verdict = parse_verdict(reply, self.config.mode, self.config.structured)
         except VerdictError as exc:
-            self._failures.warn("malformed", f"malformed verdict: {exc}")
+            self._warn("malformed", f"malformed verdict: {exc}")
             return JudgeResult(0.0, error="malformed", attempts=attempts)
         fallback = False
         if self.config.mode == "score":
             graded = score_from_logprobs(logprobs, verdict)
             if graded is None:  # endpoint without logprobs, or a garbled payload: counted
                 fallback = True
-                self._failures.warn("logprobs", "no usable logprobs; the text verdict is the score")
+                self._warn("logprobs", "no usable logprobs; the text verdict is the score")
             else:
                 verdict = graded
         self._cache.put(self.cache_key(item), verdict)
