@@ -182,8 +182,8 @@ def test_answer_block_memory_is_bounded_on_many_tags(tags):
         tracemalloc.stop()
     if tags == "<answer>":
         assert found.startswith(f"{(1 << 17) + 1} <answer> blocks")  # all counted, none kept
-    elif tags == "</answer>":
-        assert found == "Spain, Murcia"
+    elif tags == "</answer>":  # answer tags outside the block: a second answer
+        assert found.startswith("second answer: the answer tag '</answer>'")
     else:  # the last </think> ends the reasoning: the answer before it is inside it
         assert found.startswith("the only <answer> is inside <think>")
     # a match object kept per tag was ~115 MB here
