@@ -1,8 +1,12 @@
-"""Format reward: `<think>...</think>` then `<answer>...</answer>`, one of each, nothing after."""
+"""Format reward: `<think>...</think>` then `<answer>...</answer>`, one of each, nothing after,
+and the answer well formed: it holds a letter or a digit as the canonical reading sees it (an
+answer of `$`, punctuation or invisible characters names no place)."""
 
 from __future__ import annotations
 
 import re
+
+from seekworld.text import canonical
 
 __all__ = ["compute_score", "think_content"]
 
@@ -11,11 +15,12 @@ _TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
 # would be a scan of its own.
 _FORMAT_TAGS = re.compile("(" + "|".join(map(re.escape, _TAGS)) + ")")
 _THINK_TAGS = re.compile("(</?think>)")
+_TEXT = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 
 
 def compute_score(response: str) -> float:
-    """1.0 when the response is exactly one non-empty think block followed by one non-empty
-    answer block (whitespace around them allowed), else 0.0."""
+    """1.0 when the response is exactly one non-empty think block followed by one answer block
+    that holds a letter or a digit (whitespace around them allowed), else 0.0."""
     # At most 5 splits: a fifth tag already fails, and the pieces of every tag of a tag-stuffed
     # response would be a list as long as the text.
     pieces = _FORMAT_TAGS.split(response, 5)
@@ -27,7 +32,9 @@ def compute_score(response: str) -> float:
     for outside in (before, between, after):
         if outside and not outside.isspace():
             return 0.0
-    return 1.0 if reasoning and answer and not reasoning.isspace() and not answer.isspace() else 0.0
+    if not reasoning or reasoning.isspace():
+        return 0.0
+    return 1.0 if _TEXT.search(answer if answer.isascii() else canonical.read(answer)) else 0.0
 
 
 def think_content(response: str) -> str | None:

@@ -112,11 +112,24 @@ def _rules(
             logs.update(result[1])
         if result[2] is not None:
             checked = result[2]
+    for name, gate in config.gates:
+        if name in values and values[name] and _gate(gate, values, response, gold, config) < 1.0:
+            values[name] = 0.0
     if checked is None:
         return SampleScore(0.0, values, {**values, **logs}, gold)
     return SampleScore(
         0.0, values, {**values, **logs}, gold, checked.reason, checked.answer, country_ok=checked.country_ok
     )
+
+
+def _gate(
+    name: str, values: Mapping[str, float], response: str, gold: GoldLabel, config: RewardConfig
+) -> float:
+    """A gating component's value: as scored, else computed for the gate alone (not reported)."""
+    if name in values:
+        return values[name]
+    fn = COMPONENTS.get(name).fn
+    return fn(response, gold, config.options)[0] if fn is not None else 0.0
 
 
 class Scoring:
