@@ -32,8 +32,8 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from itertools import islice
-from operator import add, and_, eq, mul
+from itertools import compress, islice
+from operator import and_, eq, mul
 from typing import Any, NamedTuple
 
 from seekworld.geo.normalize import ASTRAL, bmp_class
@@ -105,7 +105,7 @@ class _Classes(NamedTuple):
     latin_marks: re.Pattern[str]  # marks on a Latin, Greek or Cyrillic letter, or on no letter
     mark_runs: re.Pattern[str]  # three marks or more in a row
     unspaced: re.Pattern[str]  # a letter of an unspaced script
-    word: re.Pattern[str]  # a word: a letter of an unspaced script, or a run of other letters
+    word: re.Pattern[str]  # a word: (a letter of an unspaced script, or "") and (other letters, or "")
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +137,7 @@ def _classes() -> _Classes:
         re.compile(f"(?:(?<={latin})|(?<!{letter_or_mark})){mark}+"),
         re.compile(f"{mark}{{3,}}"),
         re.compile(unspaced),
-        re.compile(f"{unspaced}{mark}*|{letter}(?:{letter}|{mark})*"),
+        re.compile(f"({unspaced}{mark}*)|({letter}(?:{letter}|{mark})*)"),
     )
 
 
@@ -149,16 +149,16 @@ def _sub(pattern: re.Pattern[str], replacement: str, text: str) -> str:
     return pattern.sub(replacement, text) if pattern.search(text) else text
 
 
-def _clauses(reasoning: str) -> Iterator[tuple[list[Any], bool]]:
-    """The words of each clause (steps 1 to 3), and whether they are letters of an unspaced
-    script."""
+def _clauses(reasoning: str) -> Iterator[tuple[list[Any], list[bool] | None]]:
+    """The words of each clause (steps 1 and 2), and which are letters of an unspaced script
+    (None: none are)."""
     text = reasoning[:MAX_CHARS]
     if _ENCODED.search(text):
         text = _ENCODED.sub(_encoded, text)
     if text.isascii():
         # bytes words: no str made per word
         for clause in text.encode("ascii").translate(_ASCII_MAP, _ASCII_DELETE).split(b"\n"):
-            yield clause.split(), False
+            yield clause.split(), None
         return
     classes = _classes()
     text = canonical.fold(canonical.read(text).casefold())
@@ -173,13 +173,28 @@ def _clauses(reasoning: str) -> Iterator[tuple[list[Any], bool]]:
     text = _sub(classes.space, " ", text)
     for clause in classes.clause.split(text):
         if classes.unspaced.search(clause):
-            yield classes.word.findall(clause), True
+            found = classes.word.findall(clause)
+            yield [u or w for u, w in found], [bool(u) for u, _ in found]
         else:
-            yield clause.split(), False
+            yield clause.split(), None
 
 
-def _not_words(tokens: list[Any]) -> list[Any]:
-    return [t for t in tokens if len(t) <= 12 or (len(t) <= MAX_WORD and t not in (t + t)[1:-1])]
+def _words(tokens: list[Any], unspaced: list[bool] | None) -> tuple[list[Any], list[bool] | None]:
+    """Step 3: runs that are not words left out. A run of one repeated unit longer than 12 letters
+    ("xxxx...", "abab...") or longer than MAX_WORD is no word; nor is a word that comes three
+    times or more in a row (的的的, "very very very"): its neighbours then meet."""
+    keep = None
+    if max(map(len, tokens)) > 12:
+        keep = [len(t) <= 12 or (len(t) <= MAX_WORD and t not in (t + t)[1:-1]) for t in tokens]
+    if len(tokens) > 2 and any(map(eq, tokens, islice(tokens, 2, None))):
+        again = [a == b == c for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)]
+        in_run = [False] * len(tokens)
+        for i in compress(range(len(again)), again):
+            in_run[i] = in_run[i + 1] = in_run[i + 2] = True
+        keep = [not r for r in in_run] if keep is None else [k > r for k, r in zip(keep, in_run, strict=True)]
+    if keep is None:
+        return tokens, unspaced
+    return list(compress(tokens, keep)), None if unspaced is None else list(compress(unspaced, keep))
 
 
 def _stream(reasoning: str) -> tuple[list[Any], list[int], list[tuple[int, int]]]:
@@ -189,16 +204,19 @@ def _stream(reasoning: str) -> tuple[list[Any], list[int], list[tuple[int, int]]
     ids: list[Any] = [_BOUNDARY]
     weights: list[int] = [0]
     spans: list[tuple[int, int]] = []
-    for tokens, unspaced in _clauses(reasoning):
+    for found, unspaced in _clauses(reasoning):
+        if not found:
+            continue
+        tokens, unspaced = _words(found, unspaced)
         if not tokens:
             continue
-        if max(map(len, tokens)) > 12:
-            tokens = _not_words(tokens)
-            if not tokens:
-                continue
         spans.append((len(ids), len(ids) + len(tokens)))
         weights += map(len, tokens)
-        ids += map(add, [_BOUNDARY, *tokens[:-1]], tokens) if unspaced else tokens
+        if unspaced is None:
+            ids += tokens
+        else:
+            before = [_BOUNDARY, *tokens[:-1]]
+            ids += [b + t if u else t for b, t, u in zip(before, tokens, unspaced, strict=True)]
         ids.append(_BOUNDARY)
         weights.append(0)
     return ids, weights, spans
