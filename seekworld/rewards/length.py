@@ -11,8 +11,9 @@ The measure (docs/rewards.md says why):
    a digit or changing case twice inside: base64, hex) are removed first.
 2. Only letters and their marks are text: digits, symbols, emoji, box drawing and other non-text
    characters are removed (a word split by them joins up again); marks on Latin, Greek and
-   Cyrillic letters or on no letter are removed, and at most two stay on a letter of another
-   script (a vowel sign and a tone mark). Whitespace and punctuation separate words; clause
+   Cyrillic letters or on no letter, and the combining marks of no script (U+0300-036F and their
+   supplements), are removed; at most two of a script's own marks stay on a letter (a vowel sign
+   and a tone mark). Whitespace and punctuation separate words; clause
    punctuation and line breaks separate clauses.
 3. A word is a run of letters; in scripts written without spaces (Chinese, Japanese, Thai ...) each
    character is a word, known by the character before it. Runs longer than 12 letters made of one
@@ -85,6 +86,13 @@ def _category(ch: str) -> str:
 
 
 _CASED = ("LATIN", "GREEK", "CYRILLIC")  # scripts whose accents do not make another word
+# The combining marks of no script (diacritics, their supplements, marks for symbols, half marks):
+# another script's letters do not take them ("zalgo" text stacks them).
+_GENERIC_MARKS = frozenset(
+    cp
+    for first, end in ((0x300, 0x370), (0x1AB0, 0x1B00), (0x1DC0, 0x1E00), (0x20D0, 0x2100), (0xFE20, 0xFE30))
+    for cp in range(first, end)
+)
 # Scripts written without spaces between words: each letter is a word.
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "YI", "TANGUT")
 
@@ -102,7 +110,7 @@ class _Classes(NamedTuple):
     space: re.Pattern[str]  # punctuation that separates words (not clauses)
     clause: re.Pattern[str]  # clause breaks: line breaks and clause punctuation
     mark: re.Pattern[str]  # a mark
-    latin_marks: re.Pattern[str]  # marks on a Latin, Greek or Cyrillic letter, or on no letter
+    latin_marks: re.Pattern[str]  # marks on a Latin, Greek or Cyrillic letter or on no letter; generic marks
     mark_runs: re.Pattern[str]  # three marks or more in a row
     unspaced: re.Pattern[str]  # a letter of an unspaced script
     word: re.Pattern[str]  # a word: (a letter of an unspaced script, or "") and (other letters, or "")
@@ -123,6 +131,7 @@ def _classes() -> _Classes:
         return bmp_class(test, runs=False).pattern
 
     mark = one(lambda ch: _category(ch)[0] == "M")
+    generic = one(lambda ch: _category(ch)[0] == "M" and ord(ch) in _GENERIC_MARKS)
     letter = one(lambda ch: _category(ch)[0] == "L" and not _unspaced(ch))
     latin = one(lambda ch: _category(ch)[0] == "L" and unicodedata.name(ch, "").startswith(_CASED))
     unspaced = one(_unspaced)
@@ -134,7 +143,7 @@ def _classes() -> _Classes:
         bmp_class(separates, runs=False),
         bmp_class(lambda ch: ch in clause_chars, runs=False),
         re.compile(mark),
-        re.compile(f"(?:(?<={latin})|(?<!{letter_or_mark})){mark}+"),
+        re.compile(f"(?:(?<={latin})|(?<!{letter_or_mark})){mark}+|{generic}+"),
         re.compile(f"{mark}{{3,}}"),
         re.compile(unspaced),
         re.compile(f"({unspaced}{mark}*)|({letter}(?:{letter}|{mark})*)"),
