@@ -34,7 +34,9 @@ def compute_score(response: str) -> float:
             return 0.0
     if not reasoning or reasoning.isspace():
         return 0.0
-    return 1.0 if _TEXT.search(answer if answer.isascii() else canonical.read(answer)) else 0.0
+    if answer.isascii() or _TEXT.search(answer) is None:
+        return 1.0 if _TEXT.search(answer) else 0.0
+    return 1.0 if _TEXT.search(canonical.read(answer)) else 0.0
 
 
 def think_content(response: str) -> str | None:

@@ -31,10 +31,10 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import lru_cache
-from itertools import compress, islice
-from operator import and_, eq, mul
+from itertools import compress, count, islice, pairwise, repeat
+from operator import and_, eq, mul, ne, not_
 from typing import Any, NamedTuple
 
 from seekworld.geo.normalize import ASTRAL, bmp_class
@@ -56,7 +56,7 @@ PER_LETTER = 0.0011
 MAX_CHARS = 32_768  # reasoning past this is not read (genuine reasoning reaches the cap far sooner)
 MAX_WORD = 40  # letters; longer runs are not words ("x" * 2000, a base64 blob without digits)
 WINDOW = 16  # words per window of a clause
-_BOUNDARY = ""  # between clauses: the neighbour of a clause's first and last word
+_BOUNDARY = ""  # between clauses: the neighbour of a clause's first and last word (or a line break)
 
 # ASCII text is read as bytes, in one `bytes.translate`: letters lower-cased, clause punctuation to
 # a line break, other punctuation and whitespace to a space, digits and symbols removed.
@@ -113,7 +113,7 @@ class _Classes(NamedTuple):
     latin_marks: re.Pattern[str]  # marks on a Latin, Greek or Cyrillic letter or on no letter; generic marks
     mark_runs: re.Pattern[str]  # three marks or more in a row
     unspaced: re.Pattern[str]  # a letter of an unspaced script
-    word: re.Pattern[str]  # a word: (a letter of an unspaced script, or "") and (other letters, or "")
+    word: re.Pattern[str]  # (a letter of an unspaced script | other letters | a clause break)
 
 
 @lru_cache(maxsize=1)
@@ -146,7 +146,7 @@ def _classes() -> _Classes:
         re.compile(f"(?:(?<={latin})|(?<!{letter_or_mark})){mark}+|{generic}+"),
         re.compile(f"{mark}{{3,}}"),
         re.compile(unspaced),
-        re.compile(f"({unspaced}{mark}*)|({letter}(?:{letter}|{mark})*)"),
+        re.compile(f"({unspaced}{mark}*)|({letter}(?:{letter}|{mark})*)|(\n)"),
     )
 
 
@@ -158,17 +158,15 @@ def _sub(pattern: re.Pattern[str], replacement: str, text: str) -> str:
     return pattern.sub(replacement, text) if pattern.search(text) else text
 
 
-def _clauses(reasoning: str) -> Iterator[tuple[list[Any], list[bool] | None]]:
-    """The words of each clause (steps 1 and 2), and which are letters of an unspaced script
-    (None: none are)."""
+def _prepared(reasoning: str) -> tuple[Any, bool]:
+    """Steps 1 and 2: the reasoning as the measure reads it, with clause punctuation turned into
+    line breaks and word punctuation into spaces (ASCII text as bytes: no str made per word), and
+    whether it holds letters of an unspaced script."""
     text = reasoning[:MAX_CHARS]
     if _ENCODED.search(text):
         text = _ENCODED.sub(_encoded, text)
     if text.isascii():
-        # bytes words: no str made per word
-        for clause in text.encode("ascii").translate(_ASCII_MAP, _ASCII_DELETE).split(b"\n"):
-            yield clause.split(), None
-        return
+        return text.encode("ascii").translate(_ASCII_MAP, _ASCII_DELETE), False
     classes = _classes()
     text = canonical.fold(canonical.read(text).casefold())
     if canonical.may_hold_astral(text):
@@ -179,13 +177,8 @@ def _clauses(reasoning: str) -> Iterator[tuple[list[Any], list[bool] | None]]:
         text = _sub(classes.latin_marks, "", text)
         if classes.mark_runs.search(text):
             text = classes.mark_runs.sub(_two_marks, text)
-    text = _sub(classes.space, " ", text)
-    for clause in classes.clause.split(text):
-        if classes.unspaced.search(clause):
-            found = classes.word.findall(clause)
-            yield [u or w for u, w in found], [bool(u) for u, _ in found]
-        else:
-            yield clause.split(), None
+    text = _sub(classes.clause, "\n", _sub(classes.space, " ", text))
+    return text, classes.unspaced.search(text) is not None
 
 
 def _words(tokens: list[Any], unspaced: list[bool] | None) -> tuple[list[Any], list[bool] | None]:
@@ -207,25 +200,56 @@ def _words(tokens: list[Any], unspaced: list[bool] | None) -> tuple[list[Any], l
 
 
 def _stream(reasoning: str) -> tuple[list[Any], list[int], list[tuple[int, int]]]:
-    """The words of all clauses in order, each clause closed by the boundary "" (so a word's
+    """The words of all clauses in order, each clause closed by a boundary (so a word's
     neighbours never reach into another clause); each word's letters; where each clause lies. In
     unspaced scripts a character is a word, known by the character before it (路牌: 牌 after 路)."""
+    text, has_unspaced = _prepared(reasoning)
+    if not has_unspaced:
+        # One pass for the whole text: clause breaks become boundary tokens, in C-level loops.
+        # "|" is a removed symbol, so it stands for the clause breaks alone (\n is whitespace).
+        boundary, mark = (b"\n", b" | ") if isinstance(text, bytes) else ("\n", " | ")
+        tokens = text.replace(boundary, mark).split()
+        if not tokens:
+            return [], [], []
+        if max(map(len, tokens)) > 12 or any(map(eq, tokens, islice(tokens, 2, None))):
+            return _stream_by_clause([clause.split() for clause in text.split(boundary)], None)
+        boundary = mark.strip()
+        tokens.append(boundary)
+        words = list(map(ne, tokens, repeat(boundary)))
+        weights = [0, *map(mul, map(len, tokens), words)]
+        ends = [0, *compress(count(1), map(not_, words))]
+        spans = [(a + 1, b) for a, b in pairwise(ends) if b > a + 1]
+        return [boundary, *tokens], weights, spans
+    found = _classes().word.findall(text)
+    clauses: list[tuple[list[str], list[bool]]] = [([], [])]
+    for u, w, brk in found:
+        if brk:
+            clauses.append(([], []))
+        else:
+            clauses[-1][0].append(u or w)
+            clauses[-1][1].append(bool(u))
+    return _stream_by_clause([c[0] for c in clauses], [c[1] for c in clauses])
+
+
+def _stream_by_clause(
+    clauses: list[list[Any]], unspaced: list[list[bool]] | None
+) -> tuple[list[Any], list[int], list[tuple[int, int]]]:
     ids: list[Any] = [_BOUNDARY]
     weights: list[int] = [0]
     spans: list[tuple[int, int]] = []
-    for found, unspaced in _clauses(reasoning):
+    for n, found in enumerate(clauses):
         if not found:
             continue
-        tokens, unspaced = _words(found, unspaced)
+        tokens, flags = _words(found, None if unspaced is None else unspaced[n])
         if not tokens:
             continue
         spans.append((len(ids), len(ids) + len(tokens)))
         weights += map(len, tokens)
-        if unspaced is None:
+        if flags is None or not any(flags):
             ids += tokens
         else:
             before = [_BOUNDARY, *tokens[:-1]]
-            ids += [b + t if u else t for b, t, u in zip(before, tokens, unspaced, strict=True)]
+            ids += [b + t if u else t for b, t, u in zip(before, tokens, flags, strict=True)]
         ids.append(_BOUNDARY)
         weights.append(0)
     return ids, weights, spans

@@ -99,12 +99,12 @@ def _rules(
     logs: dict[str, float] = {}
     checked = None
     options = config.options
-    for name, _, fn in config.plan:
+    for name, fn, gate in config.plan:
         if external is not None and name in external:
             values[name] = float(external[name])
             continue
-        if fn is None:
-            values[name] = 0.0
+        if fn is None or (gate is not None and _gate(gate, values, response, gold, config) < 1.0):
+            values[name] = 0.0  # computed outside and not given, or its gate is not met
             continue
         result: ComponentScore = fn(response, gold, options)
         values[name] = result[0]
@@ -112,9 +112,6 @@ def _rules(
             logs.update(result[1])
         if result[2] is not None:
             checked = result[2]
-    for name, gate in config.gates:
-        if name in values and values[name] and _gate(gate, values, response, gold, config) < 1.0:
-            values[name] = 0.0
     if checked is None:
         return SampleScore(0.0, values, {**values, **logs}, gold)
     return SampleScore(

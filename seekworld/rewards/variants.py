@@ -185,15 +185,13 @@ class RewardConfig:
         return cls(variant, tuple(base.items()), replace(RewardOptions(), **options))
 
     @cached_property
-    def plan(self) -> tuple[tuple[str, float, ComponentFn | None], ...]:
-        """(name, weight, function) per component, looked up once per config, not per sample."""
-        return tuple((name, w, COMPONENTS.get(name).fn) for name, w in self.weights)
-
-    @cached_property
-    def gates(self) -> tuple[tuple[str, str], ...]:
-        """(component, the component it is paid with), for the weighed components that have one."""
-        found = ((name, COMPONENTS.get(name).paid_with) for name, _ in self.weights)
-        return tuple((name, gate) for name, gate in found if gate is not None)
+    def plan(self) -> tuple[tuple[str, ComponentFn | None, str | None], ...]:
+        """(name, function, the component it is paid with) per component, looked up once per
+        config, not per sample; components paid with another come after the others, so a gate
+        is known before what it gates is computed (and a gated component is computed only when
+        its gate is 1)."""
+        steps = [(name, COMPONENTS.get(name).fn, COMPONENTS.get(name).paid_with) for name, _ in self.weights]
+        return tuple(sorted(steps, key=lambda step: step[2] is not None))
 
     @property
     def components(self) -> tuple[str, ...]:

@@ -100,12 +100,21 @@ def _make_astral_test() -> Callable[[str], bool]:
 may_hold_astral = _make_astral_test()
 
 
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")  # full-width ASCII: NFKC maps each to its ASCII letter
+
+
+def _half_width(match: re.Match[str]) -> str:
+    return chr(ord(match[0]) - 0xFEE0)
+
+
 def read(text: str) -> str:
     """NFKC, then ignorable characters (format characters, variation selectors, tag characters,
     fillers) removed. ASCII text is returned as it is (it holds none)."""
     if text.isascii():
         return text
-    if not unicodedata.is_normalized("NFKC", text):  # a quick check; normalize() may not make it
+    if _FULL_WIDTH.search(text):  # what NFKC makes of them, without a whole normalisation
+        text = _FULL_WIDTH.sub(_half_width, text)
+    if not unicodedata.is_normalized("NFKC", text):  # a quick check; normalize() does not make it
         text = unicodedata.normalize("NFKC", text)
     bmp, full = ignorable_pattern()
     if may_hold_astral(text):
