@@ -122,9 +122,7 @@ def _strip_marks(text: str) -> str:
             if drop:
                 continue
         else:
-            drop = unicodedata.category(ch)[0] in "PSZC" or unicodedata.name(ch, "").startswith(
-                FOLD_SCRIPTS
-            )
+            drop = unicodedata.category(ch)[0] in "PSZC" or unicodedata.name(ch, "").startswith(FOLD_SCRIPTS)
         out.append(ch)
     return unicodedata.normalize("NFC", "".join(out))
 
