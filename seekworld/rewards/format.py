@@ -1,12 +1,11 @@
 """Format reward: `<think>...</think>` then `<answer>...</answer>`, one of each, nothing after,
-and the answer well formed: it holds a letter or a digit as the canonical reading sees it (an
-answer of `$`, punctuation or invisible characters names no place)."""
+and the answer well formed: it holds a letter or a digit that the canonical reading
+(seekworld.text.canonical) keeps (an answer of `$`, punctuation or invisible characters names no
+place)."""
 
 from __future__ import annotations
 
 import re
-
-from seekworld.text import canonical
 
 __all__ = ["compute_score", "think_content"]
 
@@ -15,7 +14,9 @@ _TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
 # would be a scan of its own.
 _FORMAT_TAGS = re.compile("(" + "|".join(map(re.escape, _TAGS)) + ")")
 _THINK_TAGS = re.compile("(</?think>)")
-_TEXT = re.compile(r"[^\W_]")  # a letter or a digit, in any script
+# A letter or a digit, in any script, that the canonical reading keeps (the Hangul fillers are
+# letters to `re` but invisible, and removed; the other ignorable characters are not letters).
+_TEXT = re.compile("[^\\W_\u115f\u1160\u3164\uffa0]")
 
 
 def compute_score(response: str) -> float:
@@ -34,9 +35,7 @@ def compute_score(response: str) -> float:
             return 0.0
     if not reasoning or reasoning.isspace():
         return 0.0
-    if answer.isascii() or _TEXT.search(answer) is None:
-        return 1.0 if _TEXT.search(answer) else 0.0
-    return 1.0 if _TEXT.search(canonical.read(answer)) else 0.0
+    return 1.0 if _TEXT.search(answer) else 0.0
 
 
 def think_content(response: str) -> str | None:

@@ -34,7 +34,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import compress, count, islice, pairwise, repeat
-from operator import and_, eq, mul, ne, not_
+from operator import add, and_, eq, getitem, mul, ne, not_
 from typing import Any, NamedTuple
 
 from seekworld.geo.normalize import ASTRAL, bmp_class
@@ -202,33 +202,41 @@ def _words(tokens: list[Any], unspaced: list[bool] | None) -> tuple[list[Any], l
 def _stream(reasoning: str) -> tuple[list[Any], list[int], list[tuple[int, int]]]:
     """The words of all clauses in order, each clause closed by a boundary (so a word's
     neighbours never reach into another clause); each word's letters; where each clause lies. In
-    unspaced scripts a character is a word, known by the character before it (路牌: 牌 after 路)."""
+    unspaced scripts a character is a word, known by the character before it (路牌: 牌 after 路).
+    One pass of C-level loops for the whole text; clause by clause only where step 3 leaves
+    something out."""
     text, has_unspaced = _prepared(reasoning)
-    if not has_unspaced:
-        # One pass for the whole text: clause breaks become boundary tokens, in C-level loops.
-        # "|" is a removed symbol, so it stands for the clause breaks alone (\n is whitespace).
-        boundary, mark = (b"\n", b" | ") if isinstance(text, bytes) else ("\n", " | ")
-        tokens = text.replace(boundary, mark).split()
-        if not tokens:
-            return [], [], []
-        if max(map(len, tokens)) > 12 or any(map(eq, tokens, islice(tokens, 2, None))):
-            return _stream_by_clause([clause.split() for clause in text.split(boundary)], None)
-        boundary = mark.strip()
-        tokens.append(boundary)
-        words = list(map(ne, tokens, repeat(boundary)))
-        weights = [0, *map(mul, map(len, tokens), words)]
-        ends = [0, *compress(count(1), map(not_, words))]
-        spans = [(a + 1, b) for a, b in pairwise(ends) if b > a + 1]
-        return [boundary, *tokens], weights, spans
-    found = _classes().word.findall(text)
-    clauses: list[tuple[list[str], list[bool]]] = [([], [])]
-    for u, w, brk in found:
-        if brk:
-            clauses.append(([], []))
-        else:
-            clauses[-1][0].append(u or w)
-            clauses[-1][1].append(bool(u))
-    return _stream_by_clause([c[0] for c in clauses], [c[1] for c in clauses])
+    # "|" is a removed symbol, so it stands for the clause breaks alone.
+    if isinstance(text, bytes):
+        boundary = b"|"
+        tokens = text.replace(b"\n", b" | ").split()
+    elif not has_unspaced:
+        boundary = "|"
+        tokens = text.replace("\n", " | ").split()
+    else:
+        boundary = "|"
+        found = _classes().word.findall(text)
+        tokens = [u or w or "|" for u, w, _ in found]
+    if not tokens:
+        return [], [], []
+    if max(map(len, tokens)) > 12 or any(map(eq, tokens, islice(tokens, 2, None))):
+        clauses = text.split(b"\n" if isinstance(text, bytes) else "\n")
+        if not has_unspaced:
+            return _stream_by_clause([clause.split() for clause in clauses], None)
+        split = [[(u, w) for u, w, _ in _classes().word.findall(clause)] for clause in clauses]
+        flags = [[bool(u) for u, _ in c] for c in split]
+        return _stream_by_clause([[u or w for u, w in c] for c in split], flags)
+    tokens.append(boundary)
+    words = list(map(ne, tokens, repeat(boundary)))
+    weights = [0, *map(mul, map(len, tokens), words)]
+    ends = [0, *compress(count(1), map(not_, words))]
+    spans = [(a + 1, b) for a, b in pairwise(ends) if b > a + 1]
+    if has_unspaced:  # a letter of an unspaced script is known by the token before it
+        unspaced = [bool(u) for u, _, _ in found]
+        unspaced.append(False)
+        pairs = zip(tokens, map(add, [boundary, *tokens[:-1]], tokens), strict=True)
+        tokens = list(map(getitem, pairs, unspaced))
+    return [boundary, *tokens], weights, spans
 
 
 def _stream_by_clause(
