@@ -53,7 +53,7 @@ __all__ = [
 # Per new letter: genuine reasoning's letters are ~90% new (a word beside a repeated pair such as
 # "of the" is not), so 0.0011 pays it what SeekWorld's 0.001 per character did (docs/rewards.md).
 PER_LETTER = 0.0011
-MAX_CHARS = 32_768  # reasoning past this is not read (genuine reasoning reaches the cap far sooner)
+MAX_CHARS = 16_384  # reasoning past this is not read (genuine reasoning reaches the cap far sooner)
 MAX_WORD = 40  # letters; longer runs are not words ("x" * 2000, a base64 blob without digits)
 WINDOW = 16  # words per window of a clause
 _BOUNDARY = ""  # between clauses: the neighbour of a clause's first and last word (or a line break)
