@@ -17,8 +17,10 @@ are the same string. Labels repeat 8 times, as a prompt's samples do in RL. Thre
 - answers seen: those 20,000 answers again after new random reasoning: what a group's samples cost
   when they agree on an answer, and RL's steady state, where a policy's answers repeat across steps
   while its reasoning does not. No cache is keyed on the reasoning: only the answer is remembered.
-Then the cost of each stage per response (cold caches), the old per-character length count against
-today's (same run), and `seekworld score` against the JSON work it does (reading its input rows,
+Then the cost of each stage per response (cold caches; `length` is timed on every response, though
+scoring computes it only for right answers), SeekWorld's per-character count (per-character
+`unicodedata`, and its C-level scans) and the new-letter measure alone (same run), and
+`seekworld score` against the JSON work it does (reading its input rows,
 writing the same output rows) with nothing else: on the distinct responses, and on a file whose
 answers repeat 8 times (new reasoning each). Targets: >= 50,000 responses/s; `seekworld score`
 <= ~2x its JSON reading and writing.
@@ -195,12 +197,13 @@ def old_length_rate(queries: list[str]) -> float:
     return len(queries) / (time.perf_counter() - start)
 
 
-def new_length_rate(queries: list[str]) -> float:
-    from seekworld.rewards.length import count_reasoning_chars
+def new_length_rate(queries: list[str], fn_name: str = "count_reasoning_chars") -> float:
+    from seekworld.rewards import length
 
+    fn = getattr(length, fn_name)
     start = time.perf_counter()
     for q in queries:
-        count_reasoning_chars(q[q.index("<think>") + 7 : q.index("</think>")])
+        fn(q[q.index("<think>") + 7 : q.index("</think>")])
     return len(queries) / (time.perf_counter() - start)
 
 
@@ -278,7 +281,8 @@ def main() -> None:
         print(f"{name:<44}{micros:>14.2f}")
     sample = queries[: min(len(queries), 20_000)]
     print(f"\n{'length count alone, per-char unicodedata':<44}{old_length_rate(sample):>14,.0f}")
-    print(f"{'length count alone, now':<44}{new_length_rate(sample):>14,.0f}")
+    print(f"{'SeekWorld count alone, C-level scans':<44}{new_length_rate(sample):>14,.0f}")
+    print(f"{'new-letter measure alone (length)':<44}{new_length_rate(sample, 'count_new_letters'):>14,.0f}")
     rows = min(len(queries), 20_000)
     groups = max(1, rows // 8)
     repeated = [q for q in queries[:groups] for q in with_new_reasoning([q] * 8, seed=5)]

@@ -32,11 +32,11 @@ def score(
     """Score one response against its gold label exactly as the reward server does.
 
     `label` is "$country,region$" or {"country": ..., "region": ..., "lat": ..., "lon": ...};
-    `reward` a variant (rule, rule+length, distance, rule+distance; the judge variant needs the
-    server). Returns the variant's `SampleScore`: `reward` (the weighted total), `components`
-    (each component's score), `logs`, `reasons` (why points were lost), `answer` (the parsed
-    answer). A label that cannot be read scores 0 with `label_error`. Raises SeekworldError for an
-    unknown variant or bad weights.
+    `reward` a variant (rule, rule+length, rule+seekworld-length, distance, rule+distance; the
+    judge variant needs the server). Returns the variant's `SampleScore`: `reward` (the weighted
+    total), `components` (each component's score), `logs`, `reasons` (why points were lost),
+    `answer` (the parsed answer). A label that cannot be read scores 0 with `label_error`. Raises
+    SeekworldError for an unknown variant or bad weights.
     """
     from seekworld.errors import SeekworldError
     from seekworld.rewards.scoring import score_response

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[1] / "seekworld"
 # The layers, lowest first. Each module belongs to exactly one (test_every_module_has_a_layer), and
 # imports only from its own layer and the ones below (test_imports_go_down_the_layers).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # Leaves: the standard library only (the error base, I/O helpers, the version).
-    ("leaf", ("seekworld.errors", "seekworld.io", "seekworld._version")),
+    # Leaves: the standard library only (the error base, I/O helpers, the version, the canonical
+    # reading of text).
+    ("leaf", ("seekworld.errors", "seekworld.io", "seekworld._version", "seekworld.text")),
     # Pure logic and data work: the gazetteer, the rewards, the zoom protocol, data preparation,
     # evaluation's core, SFT data, traces.
     (

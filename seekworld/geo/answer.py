@@ -1,4 +1,4 @@
-"""Model answers: find the `<answer>` block, split it, resolve it to place IDs.
+"""Model answers: find the `<answer>` block (seekworld.geo.zone), split it, resolve it to place IDs.
 
     extract_answer("<think>...</think><answer>$China,广东省$</answer>") == "$China,广东省$"
     parse_answer("$China,广东省$").place_id == "CN-GD"
@@ -20,97 +20,36 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass, replace
 
-from seekworld.errors import SeekworldError
 from seekworld.geo.cache import byte_bounded_cache
 from seekworld.geo.gazetteer import City, Gazetteer, load_gazetteer
 from seekworld.geo.mentions import other_places as _other_places
 from seekworld.geo.normalize import key, normalize
+from seekworld.geo.zone import (
+    MAX_ANSWER_CHARS,
+    SECOND_ANSWER,
+    TOO_LONG,
+    AnswerError,
+    AnswerTooLong,
+    AnswerZone,
+    answer_zone,
+    extract_answer,
+)
+from seekworld.text import canonical
 
 __all__ = [
     "MAX_ANSWER_CHARS",
+    "SECOND_ANSWER",
     "TOO_LONG",
     "AnswerError",
     "AnswerTooLong",
+    "AnswerZone",
     "ParsedAnswer",
+    "answer_zone",
     "extract_answer",
     "parse_answer",
 ]
-
-
-class AnswerError(SeekworldError, ValueError):
-    """The response has no single scorable `<answer>` block."""
-
-
-class AnswerTooLong(AnswerError):
-    """The answer block is longer than MAX_ANSWER_CHARS: scored 0 without being parsed."""
-
-
-# An answer names a country and a region, perhaps with a gloss and a short clause of prose. Anything
-# longer is degenerate output (collapsing policies repeat themselves): it scores 0 in O(1) parsing
-# work, and is never cached.
-MAX_ANSWER_CHARS = 300
-TOO_LONG = "answer too long"
-
-# The leading "<" stays case-sensitive so `re` can skip to each "<" quickly.
-_THINK_CLOSE = re.compile(r"</(?i:think)\s*>")
-_THINK_OPEN = re.compile(r"<(?i:think)\s*>")
-_ANSWER_TAG = re.compile(r"<(/?)(?i:answer)\s*>")
-_ANSWER_OPEN = re.compile(r"<(?i:answer)\s*>")
-_ONE_BLOCK = re.compile(r"[^<]*<answer>([^<]*)</answer>[^<]*")
-
-
-def extract_answer(response: str) -> str:
-    """Content of the one `<answer>...</answer>` block after the reasoning. Raises AnswerError.
-
-    The reasoning ends at the last `</think>`; `<answer>` blocks inside it never count. A `<think>`
-    that is never closed holds everything after it. Without think tags the whole response is read.
-    Linear in the response: a search for the last `</think>`, then a scan of what follows it.
-    """
-    # The last exact `</think>` (a C-level search from the end), then any other spelling after it.
-    at = response.rfind("</think>")
-    start = at + 8 if at >= 0 else -1
-    other = _THINK_CLOSE.search(response, max(start, 0))
-    while other is not None:  # the last one wins
-        start = other.end()
-        other = _THINK_CLOSE.search(response, start)
-    if start < 0:
-        # unclosed reasoning holds everything after it; without think tags all is read
-        start = len(response) if _THINK_OPEN.search(response) else 0
-    # The usual shape: the only "<" after the reasoning are one `<answer>` and one `</answer>`.
-    block = _ONE_BLOCK.fullmatch(response, start)
-    if block is not None:
-        open_end, close = block.span(1)
-    else:
-        open_end, close = _find_block(response, start)
-    if close - open_end > MAX_ANSWER_CHARS:
-        raise AnswerTooLong(f"{TOO_LONG}: {close - open_end} characters, the cap is {MAX_ANSWER_CHARS}")
-    return response[open_end:close]
-
-
-def _find_block(response: str, start: int) -> tuple[int, int]:
-    """Where the content of the one answer block after `start` begins and ends. Raises AnswerError."""
-    # Constant memory however many tags follow: the first opening tag, how many there are, and
-    # the first closing tag after it.
-    n_opens, open_end, close = 0, -1, None
-    for tag in _ANSWER_TAG.finditer(response, start):
-        if not tag[1]:
-            n_opens += 1
-            if n_opens == 1:
-                open_end = tag.end()
-        elif close is None and n_opens and tag.start() >= open_end:
-            close = tag.start()
-    if not n_opens:
-        if _ANSWER_OPEN.search(response):
-            raise AnswerError("the only <answer> is inside <think>; the answer must follow </think>")
-        raise AnswerError("no <answer>...</answer> block")
-    if n_opens > 1:
-        raise AnswerError(f"{n_opens} <answer> blocks after </think>; exactly one is scored")
-    if close is None:
-        raise AnswerError("no <answer>...</answer> block (the <answer> is never closed)")
-    return open_end, close
 
 
 @dataclass(frozen=True)
@@ -441,7 +380,7 @@ _MAX_HEADS = 8  # sentence breaks tried, so an answer full of breaks costs a bou
 # A ParsedAnswer shares its text with the key; its other fields are a few short strings.
 @byte_bounded_cache(max_bytes=32 << 20, max_key_chars=MAX_ANSWER_CHARS, value_size=lambda _: 800)
 def _parse_cached(content: str, gaz: Gazetteer) -> ParsedAnswer:
-    text = content if content.isascii() else unicodedata.normalize("NFKC", content)
+    text = canonical.read(content)
     coordinates, text = _coordinates(_clean(text))
     answer = _parse_text(content, text, coordinates, gaz)
     if answer.resolved:

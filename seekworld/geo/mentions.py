@@ -12,8 +12,9 @@ import re
 
 from seekworld.geo.gazetteer import Gazetteer
 from seekworld.geo.normalize import normalize
+from seekworld.text import canonical
 
-__all__ = ["mentions", "other_places"]
+__all__ = ["mentions", "names_any_place", "other_places"]
 
 
 def _unspaced(word: str) -> bool:
@@ -113,4 +114,20 @@ def other_places(gaz: Gazetteer, country_id: str, place_id: str, text: str) -> s
     that may be the answer's place, such as a city in several regions one of which it is, is not
     another place)."""
     allowed = {country_id, place_id, gaz.place_country(place_id), *gaz.dependents.get(country_id, ())}
-    return {"/".join(ids) for ids in mentions(gaz, country_id, text) if allowed.isdisjoint(ids)}
+    return {"/".join(ids) for ids in _read_both_ways(gaz, country_id, text) if allowed.isdisjoint(ids)}
+
+
+def _read_both_ways(gaz: Gazetteer, country_id: str, text: str) -> list[tuple[str, ...]]:
+    """The names in `text`, as written and as a reader sees its look-alike capitals ("Вerlin" with
+    a Cyrillic В is Berlin to a reader, though a Cyrillic в reads as no Latin letter)."""
+    found = mentions(gaz, country_id, text)
+    shown = canonical.looks(text)
+    return found if shown == text else found + mentions(gaz, country_id, shown)
+
+
+def names_any_place(gaz: Gazetteer, country_ids: tuple[str, ...], text: str) -> list[str]:
+    """The places (of these countries, or any country) that `text` names, read both ways."""
+    out: list[str] = []
+    for country_id in dict.fromkeys(country_ids):
+        out += ("/".join(ids) for ids in _read_both_ways(gaz, country_id, text))
+    return sorted(set(out))

@@ -4,9 +4,11 @@ normalize("  Baden-Württemberg ") == "baden wurttemberg"
 key("中國，廣東省") == "中国广东省"
 
 Steps (order matters; see tests/geo/test_normalize.py for the properties):
-NFKC (full-width -> ASCII) -> Traditional/Japanese -> Simplified Chinese -> casefold ->
-accents stripped on Latin/Greek/Cyrillic letters only (stripping on kana would break Japanese) ->
-apostrophes dropped -> other punctuation and symbols -> space -> spaces collapsed.
+the canonical reading (seekworld.text.canonical.read: NFKC, full-width -> ASCII, invisible
+characters removed) -> Traditional/Japanese -> Simplified Chinese -> casefold -> accents stripped
+on Latin/Greek/Cyrillic letters only (stripping on kana would break Japanese) -> look-alike
+letters folded (canonical.fold: a Cyrillic а is an a) and apostrophes dropped -> other
+punctuation and symbols -> space -> spaces collapsed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from functools import lru_cache
 from importlib import resources
 
 from seekworld.geo.cache import byte_bounded_cache
+from seekworld.text import canonical
 
 __all__ = ["ASTRAL", "bmp_class", "key", "normalize", "strip_type_words"]
 
@@ -56,7 +59,7 @@ def _t2s_sub() -> tuple[re.Pattern[str], dict[str, str], dict[int, str | None]]:
 
 @lru_cache(maxsize=1)
 def _folds_sub() -> tuple[re.Pattern[str], dict[str, str], dict[int, str | None]]:
-    return _sub_pattern({**_LETTER_FOLDS, **_APOSTROPHES})
+    return _sub_pattern({**canonical.fold_table(), **_LETTER_FOLDS, **_APOSTROPHES})
 
 
 def _translate(
@@ -154,7 +157,7 @@ def normalize(text: str) -> str:
     if text.isascii():
         text = text.lower().replace("'", "").replace("`", "").replace("&", " and ")
         return " ".join(_ASCII_SEP.sub(" ", text).split())
-    text = unicodedata.normalize("NFKC", text)
+    text = canonical.read(text)
     astral = ASTRAL.search(text) is not None
     text = _translate(text, _t2s_sub(), astral).casefold()
     astral = astral or ASTRAL.search(text) is not None  # a simplified form past U+FFFF
@@ -175,9 +178,9 @@ def key(text: str) -> str:
 
 # Words naming the kind of region, stripped at either end of a normalised name. The last row: the
 # type words CLDR 41's region names carry in Nepali, Amharic, Armenian, Georgian, Sinhala, Tamil,
-# Bengali, Khmer and Lao, and Mongolian аймаг/хот (folded as normalize() folds them).
-_TYPE_WORDS = frozenset(
-    """
+# Bengali, Khmer and Lao, and Mongolian аймаг/хот (marks stripped as normalize() strips them; the
+# look-alike fold is applied in `_type_words`).
+_TYPE_WORD_LIST = """
     province provinces provincia provincie provinz provincial prov pref
     state states estado etat stato staat
     region regions regione regiao regio rajon
@@ -201,7 +204,13 @@ _TYPE_WORDS = frozenset(
     מחוז
     प्रदेश अञ्चल क्षेत्र ክልል մարզ მხარე පළාත மாகாணம் மாநிலம் বিভাগ аимаг хот ខេត្ត ແຂວງ
     """.split()
-)
+
+
+@lru_cache(maxsize=1)
+def _type_words() -> frozenset[str]:
+    return frozenset(canonical.fold(word) for word in _TYPE_WORD_LIST)
+
+
 # Type words written before the name without a space (Thai จังหวัด, Khmer ខេត្ត, Lao ແຂວງ:
 # "province"), applied to the key.
 _UNSPACED_PREFIXES = ("จังหวัด", "ខេត្ត", "ແຂວງ")
@@ -230,9 +239,10 @@ def strip_type_words(normalized: str) -> str:
     Never strips a name down to nothing or to one character.
     """
     words = normalized.split()
-    while len(words) > 1 and words[-1] in _TYPE_WORDS:
+    type_words = _type_words()
+    while len(words) > 1 and words[-1] in type_words:
         words.pop()
-    while len(words) > 1 and (words[0] in _TYPE_WORDS or words[0] in _CONNECTORS):
+    while len(words) > 1 and (words[0] in type_words or words[0] in _CONNECTORS):
         words.pop(0)
     # A connector can only stand before the name after a type word was taken away.
     while len(words) > 1 and words[-1] in _CONNECTORS:

@@ -2,7 +2,7 @@
 
 - `accuracy`: country and first-level region both right (the verifier).
 - `format`: `<think>` then `<answer>`, once each.
-- `length`: SeekWorld's length incentive.
+- `length`: pays the reasoning's new letters (with a right answer); SeekWorld's exact rule beside it.
 - `distance`: GeoGuessr score of answer coordinates.
 - `judge`: an LLM's verdict on the reasoning (calls an endpoint).
 - `variants`: the components' registry and the named variants that weigh them (`rule`, ...).

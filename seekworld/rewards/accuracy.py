@@ -2,16 +2,27 @@
 
 Country and region are compared as gazetteer IDs. When an ID is missing on either side (a region
 the table lacks), the answer's normalised name is compared with the label's own aliases instead,
-so a gap in the table never fails a correct answer. Hedges, several answer blocks and a country
-without a region score 0; `country_credit` (default 0) pays for the right country alone.
+so a gap in the table never fails a correct answer. Hedges, second answers (another block, an
+answer tag written another way, a place named in the zone outside the block: seekworld.geo.zone)
+and a country without a region score 0; `country_credit` (default 0) pays for the right country
+alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seekworld.geo.answer import TOO_LONG, AnswerError, ParsedAnswer, extract_answer, parse_answer
+from seekworld.geo.answer import (
+    SECOND_ANSWER,
+    TOO_LONG,
+    AnswerError,
+    ParsedAnswer,
+    answer_zone,
+    parse_answer,
+)
+from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.geo.label import GoldLabel
+from seekworld.geo.mentions import names_any_place
 from seekworld.geo.normalize import key, normalize, strip_type_words
 
 __all__ = ["AccuracyResult", "check", "compute_score"]
@@ -52,10 +63,16 @@ def _region_ok(answer: ParsedAnswer, gold: GoldLabel) -> bool:
 def check(response: str, gold: GoldLabel, country_credit: float = 0.0) -> AccuracyResult:
     """Score one response against a parsed gold label, with the reason when it is not 1."""
     try:
-        content = extract_answer(response)
+        content, outside = answer_zone(response)
     except AnswerError as exc:
         return AccuracyResult(0.0, None, reason=str(exc))
     answer = parse_answer(content)
+    if outside:
+        countries = tuple(c for c in (answer.country_id, gold.country_id) if c is not None)
+        named = names_any_place(load_gazetteer(), countries, outside) if countries else []
+        if named:
+            where = ", ".join(named[:4])
+            return AccuracyResult(0.0, answer, reason=f"{SECOND_ANSWER}: outside the <answer> block: {where}")
     if answer.hedge:
         return AccuracyResult(0.0, answer, reason=answer.error)
     country_ok = _country_ok(answer, gold)

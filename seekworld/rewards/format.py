@@ -1,4 +1,7 @@
-"""Format reward: `<think>...</think>` then `<answer>...</answer>`, one of each, nothing after."""
+"""Format reward: `<think>...</think>` then `<answer>...</answer>`, one of each, nothing after,
+and the answer well formed: it holds a letter or a digit that the canonical reading
+(seekworld.text.canonical) keeps (an answer of `$`, punctuation or invisible characters names no
+place)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ _TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
 # would be a scan of its own.
 _FORMAT_TAGS = re.compile("(" + "|".join(map(re.escape, _TAGS)) + ")")
 _THINK_TAGS = re.compile("(</?think>)")
+# A letter or a digit, in any script, that the canonical reading keeps (the Hangul fillers are
+# letters to `re` but invisible, and removed; the other ignorable characters are not letters).
+_TEXT = re.compile("[^\\W_\u115f\u1160\u3164\uffa0]")
 
 
 def compute_score(response: str) -> float:
-    """1.0 when the response is exactly one non-empty think block followed by one non-empty
-    answer block (whitespace around them allowed), else 0.0."""
+    """1.0 when the response is exactly one non-empty think block followed by one answer block
+    that holds a letter or a digit (whitespace around them allowed), else 0.0."""
     # At most 5 splits: a fifth tag already fails, and the pieces of every tag of a tag-stuffed
     # response would be a list as long as the text.
     pieces = _FORMAT_TAGS.split(response, 5)
@@ -27,7 +33,9 @@ def compute_score(response: str) -> float:
     for outside in (before, between, after):
         if outside and not outside.isspace():
             return 0.0
-    return 1.0 if reasoning and answer and not reasoning.isspace() and not answer.isspace() else 0.0
+    if not reasoning or reasoning.isspace():
+        return 0.0
+    return 1.0 if _TEXT.search(answer) else 0.0
 
 
 def think_content(response: str) -> str | None:

@@ -21,7 +21,8 @@ The figures:
 - `accuracy/<id>`: accuracy (country and region right) per monitored place: region IDs when a run
   has few regions, else country IDs (`monitor_places`).
 - `reasoning_length`: mean characters inside `<think>`; `padding_share`: the share of those
-  characters the length component does not count (whitespace and punctuation under today's rule).
+  characters the length component does not pay for (whitespace, punctuation, digits and symbols,
+  invisible characters, and letters of words that are not new: `length.count_new_letters`).
 - `hedge_rate`, `format_failure_rate` (format component below 1), and with the judge
   `judge_rule_disagreement`: among samples the judge graded, the share where its verdict (score
   >= 0.5) and the rule (accuracy 1) disagree.

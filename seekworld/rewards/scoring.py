@@ -99,12 +99,12 @@ def _rules(
     logs: dict[str, float] = {}
     checked = None
     options = config.options
-    for name, _, fn in config.plan:
+    for name, fn, gate in config.plan:
         if external is not None and name in external:
             values[name] = float(external[name])
             continue
-        if fn is None:
-            values[name] = 0.0
+        if fn is None or (gate is not None and _gate(gate, values, response, gold, config) < 1.0):
+            values[name] = 0.0  # computed outside and not given, or its gate is not met
             continue
         result: ComponentScore = fn(response, gold, options)
         values[name] = result[0]
@@ -117,6 +117,16 @@ def _rules(
     return SampleScore(
         0.0, values, {**values, **logs}, gold, checked.reason, checked.answer, country_ok=checked.country_ok
     )
+
+
+def _gate(
+    name: str, values: Mapping[str, float], response: str, gold: GoldLabel, config: RewardConfig
+) -> float:
+    """A gating component's value: as scored, else computed for the gate alone (not reported)."""
+    if name in values:
+        return values[name]
+    fn = COMPONENTS.get(name).fn
+    return fn(response, gold, config.options)[0] if fn is not None else 0.0
 
 
 class Scoring:

@@ -28,7 +28,9 @@ __all__ = ["COMPONENTS", "VARIANTS", "ComponentScore", "RewardConfig", "RewardOp
 @dataclass(frozen=True)
 class RewardOptions:
     country_credit: float = 0.0  # accuracy paid for the right country alone (opt-in)
-    length_per_char: float = 0.001
+    # Per new letter of reasoning (docs/rewards.md: calibrated so genuine reasoning earns what
+    # SeekWorld's 0.001 per character paid it); SeekWorld's exact rule keeps its 0.001.
+    length_per_char: float = length.PER_LETTER
     length_cap: float = 1.0
 
 
@@ -60,6 +62,10 @@ def _length(response: str, gold: GoldLabel, options: RewardOptions) -> Component
     return ComponentScore(length.compute_score(response, options.length_per_char, options.length_cap))
 
 
+def _seekworld_length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
+    return ComponentScore(length.seekworld_score(response, cap=options.length_cap))
+
+
 def _distance(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
     value, km = distance.compute_score(response, gold)
     return ComponentScore(value, (("distance_km", km),))
@@ -72,6 +78,8 @@ class Component:
     description: str
     # Extra numbers its ComponentScore logs: (key, value when the sample cannot be scored).
     logs: tuple[tuple[str, float], ...] = ()
+    # Paid only when this component is 1 (length: only with the right answer), else 0.
+    paid_with: str | None = None
 
 
 COMPONENTS: Registry[Component] = Registry("reward component")
@@ -83,7 +91,17 @@ for _component in (
         "country and first-level region both right",
         (("answer_too_long", 0.0),),
     ),
-    Component("length", _length, "0.001 per reasoning character, capped at 1"),
+    Component(
+        "length",
+        _length,
+        "0.0011 per new letter of reasoning, capped at 1, paid with a right answer only",
+        paid_with="accuracy",
+    ),
+    Component(
+        "seekworld_length",
+        _seekworld_length,
+        "SeekWorld's exact rule: 0.001 per non-space, non-punctuation character, capped at 1 (gameable)",
+    ),
     Component(
         "distance",
         _distance,
@@ -109,7 +127,12 @@ for _variant in (
     Variant(
         "rule+length",
         (("format", 0.5), ("accuracy", 1.0), ("length", 1.0)),
-        "rule + 1.0·length (SeekWorld's length incentive)",
+        "rule + 1.0·length (new reasoning, paid with a right answer)",
+    ),
+    Variant(
+        "rule+seekworld-length",
+        (("format", 0.5), ("accuracy", 1.0), ("seekworld_length", 1.0)),
+        "rule + SeekWorld's exact length rule, for replicating the paper: GAMEABLE (padding earns it)",
     ),
     Variant(
         "rule+judge",
@@ -162,9 +185,13 @@ class RewardConfig:
         return cls(variant, tuple(base.items()), replace(RewardOptions(), **options))
 
     @cached_property
-    def plan(self) -> tuple[tuple[str, float, ComponentFn | None], ...]:
-        """(name, weight, function) per component, looked up once per config, not per sample."""
-        return tuple((name, w, COMPONENTS.get(name).fn) for name, w in self.weights)
+    def plan(self) -> tuple[tuple[str, ComponentFn | None, str | None], ...]:
+        """(name, function, the component it is paid with) per component, looked up once per
+        config, not per sample; components paid with another come after the others, so a gate
+        is known before what it gates is computed (and a gated component is computed only when
+        its gate is 1)."""
+        steps = [(name, COMPONENTS.get(name).fn, COMPONENTS.get(name).paid_with) for name, _ in self.weights]
+        return tuple(sorted(steps, key=lambda step: step[2] is not None))
 
     # Looked up once per config (configs are frozen and shared), not per sample.
     @cached_property

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seekworld.geo.normalize import key, normalize, strip_type_words
+from seekworld.text.canonical import fold
 
 texts = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
@@ -108,7 +109,8 @@ def test_different_names_stay_different(a, b):
         ("大阪府", "大阪"),
         ("東京都", "东京"),
         ("경기도", "경기"),
-        ("Московская область", "московская"),
+        # Cyrillic letters that read as Latin ones are folded (seekworld.text.canonical.fold)
+        ("Московская область", fold("московская")),
         ("Province", "province"),  # never stripped to nothing
         ("州", "州"),
         ("贵州", "贵州"),  # would leave one character: kept whole

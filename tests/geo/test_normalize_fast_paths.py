@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from seekworld.geo import normalize as n
+from seekworld.text.canonical import fold_table
 
 _POOL = (
     [chr(c) for c in range(0x20, 0x250)]
@@ -37,7 +38,7 @@ def test_separator_and_translate_fast_paths_match_str_translate(seed):
         slow = "".join(" " if n._is_separator(ch) else ch for ch in text)
         assert n._separators_to_spaces(text, False).split() == slow.split(), repr(text)
         assert n._translate(text, n._t2s_sub(), False) == text.translate(n._t2s_table())
-        folds = {**n._LETTER_FOLDS, **n._APOSTROPHES}
+        folds = {**fold_table(), **n._LETTER_FOLDS, **n._APOSTROPHES}
         assert n._translate(text, n._folds_sub(), False) == text.translate(folds)
 
 

@@ -19,6 +19,11 @@ from seekworld.rewards import format, length
         ("<think>a<think>b</think><answer>c</answer>", 0.0),  # nested think
         ("<think> </think><answer>b</answer>", 0.0),  # empty reasoning
         ("<think>a</think><answer> </answer>", 0.0),  # empty answer
+        ("<think>Roads.</think><answer>$</answer>", 0.0),  # no place in it: tags are not an answer
+        ("<think>Roads.</think><answer>$ , . ;</answer>", 0.0),  # only punctuation
+        ("<think>Roads.</think><answer>\u200b\u200d</answer>", 0.0),  # only invisible characters
+        ("<think>Roads.</think><answer>30.66, 104.06</answer>", 1.0),  # coordinates are an answer
+        ("<think>Roads.</think><answer>广东</answer>", 1.0),
         ("<think>a</think>x<answer>b</answer>", 0.0),  # text between blocks
         ("<think>a</think><answer>b</answer></answer>", 0.0),  # a second close
         ("</think><think>a</think><answer>b</answer>", 0.0),  # a close before the open
@@ -46,16 +51,64 @@ def test_think_content(response, expected):
     assert format.think_content(response) == expected
 
 
-def test_length_counts_reasoning_characters_only():
-    # 10 letters, spaces and punctuation (ASCII and CJK) do not count.
+def test_seekworld_length_counts_reasoning_characters():
+    # SeekWorld's exact rule (rule+seekworld-length): 10 letters; spaces and punctuation (ASCII
+    # and CJK) do not count, anything else does, padding included.
     assert length.count_reasoning_chars("abc de, f.g!h ij") == 10
     assert length.count_reasoning_chars("我看到，路牌。“汉字”") == 7
-    assert length.compute_score("<think>" + "x" * 250 + "</think><answer>a</answer>") == pytest.approx(0.25)
+    assert length.seekworld_score("<think>" + "x" * 250 + "</think><answer>a</answer>") == pytest.approx(0.25)
+    assert length.seekworld_score("<think>" + "y" * 5000 + "</think><answer>a</answer>") == 1.0
+    assert length.seekworld_score("<think>" + ". , ! 。，" * 500 + "</think><answer>a</answer>") == 0.0
+    assert length.seekworld_score("no tags " * 100) == 0.0
 
 
-def test_length_is_capped_and_padding_earns_nothing():
-    assert length.compute_score("<think>" + "y" * 5000 + "</think><answer>a</answer>") == 1.0
-    assert length.compute_score("<think>" + ". , ! 。，" * 500 + "</think><answer>a</answer>") == 0.0
+GENUINE = (
+    "The road has yellow centre lines and the cars drive on the right. The vegetation is dry scrub "
+    "with a few cork oaks, and the houses are whitewashed with terracotta roofs."
+)
+
+
+def test_length_pays_new_letters():
+    letters = sum(ch.isalpha() for ch in GENUINE)
+    assert length.count_new_letters(GENUINE) >= 0.9 * letters
+    assert length.compute_score(f"<think>{GENUINE}</think><answer>a</answer>") == pytest.approx(
+        length.PER_LETTER * length.count_new_letters(GENUINE)
+    )
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [
+        "x" * 2000,  # one character repeated
+        "\u200d" * 1500,  # invisible joiners
+        "的" * 1500,  # a CJK character repeated
+        "😀🌍" * 500 + "─│┌┐" * 200 + "→←" * 300 + "\u2800" * 300 + "\u3164" * 300,  # non-text
+        "0123456789" * 200,  # digits
+        " \u0301\u0302" * 400,  # marks on nothing
+        "aGVsbG8gd29ybGQgdGhpcyBpcyBwYWRkaW5nIGZvciB0aGUgcmV3YXJk" * 20,  # base64
+    ],
+)
+def test_padding_alone_earns_nothing(padding):
+    assert length.count_new_letters(padding) <= 1
+
+
+WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [
+        " " + GENUINE * 20,  # the same sentences again
+        "\n\n" + (GENUINE + "\n\n") * 5,  # the same paragraph again
+        " " + " ".join(f"Step {i}: the road is long and straight." for i in range(200)),  # a counter
+        " " + " ".join(f"The road near {w} is long and straight." for w in WORDS),  # one word changed
+        " " + " ".join(f"Maybe {w} here." for w in WORDS),
+        "\u200b" * 900,
+    ],
+)
+def test_padding_after_genuine_reasoning_adds_little(padding):
+    # "little": the first copy of a new template sentence is new text; nothing after it is
+    assert length.count_new_letters(GENUINE + padding) - length.count_new_letters(GENUINE) <= 40
 
 
 def test_length_needs_one_think_block():
@@ -64,6 +117,7 @@ def test_length_needs_one_think_block():
 
 
 def test_length_knobs():
-    response = "<think>" + "z" * 100 + "</think><answer>a</answer>"
-    assert length.compute_score(response, per_char=0.01) == pytest.approx(1.0)
-    assert length.compute_score(response, per_char=0.01, cap=0.5) == 0.5
+    response = f"<think>{GENUINE}</think><answer>a</answer>"
+    n = length.count_new_letters(GENUINE)
+    assert length.compute_score(response, per_char=1 / n) == pytest.approx(1.0)
+    assert length.compute_score(response, per_char=1 / n, cap=0.5) == 0.5

@@ -57,6 +57,23 @@ def _words(n: int) -> str:
             lambda n: f"<think>{_words(n)}</think><answer>Spain, Andalusia</answer>", id="long-reasoning"
         ),
         pytest.param(lambda n: "<answer>" * (n // 8), id="open-tags"),
+        pytest.param(  # padding the length measure reads past: CJK runs, invisible characters, copies
+            lambda n: (
+                "<think>"
+                + ("的" * 50 + "路牌是蓝底白字。\u200b\u200d" + "Step 1: the road. ")[: max(1, n)]
+                * (n // 80 + 1)
+                + "</think><answer>Spain, Andalusia</answer>"
+            ),
+            id="padded-reasoning",
+        ),
+        pytest.param(
+            lambda n: "<think>x</think><answer>Spain, Andalusia</answer>" + "<answer id=2>" * (n // 13),
+            id="variant-tags",
+        ),
+        pytest.param(
+            lambda n: "<think>x</think><answer>Spain, Andalusia</answer>\u202e" + "lagutroP " * (n // 9),
+            id="bidi-zone",
+        ),
         pytest.param(lambda n: "<think>" + "</think><answer>x</answer>" * (n // 26), id="many-blocks"),
     ],
 )
@@ -146,6 +163,24 @@ def test_length_count_memory_is_bounded_on_long_runs(run):
     assert peak < 12 << 20, peak
 
 
+@pytest.mark.parametrize("unit", ["的", "x y ", "Step 1: the road is long. ", "\u200b", "aGVsbG8gd29ybGQ="])
+def test_length_measure_memory_is_bounded_on_long_padding(unit):
+    import tracemalloc
+
+    from seekworld.rewards.length import count_new_letters
+
+    text = unit * ((1 << 20) // len(unit))  # a million characters
+    count_new_letters(unit * 50)  # the character classes are built once, outside the measure
+    tracemalloc.start()
+    try:
+        count_new_letters(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # only the first MAX_CHARS characters are read: a word list of the whole text would be ~60 MB
+    assert peak < 8 << 20, peak
+
+
 @pytest.mark.parametrize("tag", ["</think>", "<answer>"])
 def test_format_and_think_memory_is_bounded_on_many_tags(tag):
     import tracemalloc
@@ -182,8 +217,8 @@ def test_answer_block_memory_is_bounded_on_many_tags(tags):
         tracemalloc.stop()
     if tags == "<answer>":
         assert found.startswith(f"{(1 << 17) + 1} <answer> blocks")  # all counted, none kept
-    elif tags == "</answer>":
-        assert found == "Spain, Murcia"
+    elif tags == "</answer>":  # answer tags outside the block: a second answer
+        assert found.startswith("second answer: the answer tag '</answer>'")
     else:  # the last </think> ends the reasoning: the answer before it is inside it
         assert found.startswith("the only <answer> is inside <think>")
     # a match object kept per tag was ~115 MB here

@@ -9,14 +9,16 @@ import sys
 import unicodedata
 
 import pytest
+from data.reasoning import REASONING
 
 from seekworld.chat import QWEN, content_end, strip_end_tokens
-from seekworld.geo import answer as answer_mod
 from seekworld.geo import mentions as mentions_mod
+from seekworld.geo import zone
 from seekworld.geo.gazetteer import load_gazetteer
 from seekworld.rewards import length
 from seekworld.rewards.scoring import score_response
 from seekworld.rewards.variants import RewardConfig
+from seekworld.text import canonical
 
 # --- length: BMP class plus a constant-time test for characters past U+FFFF -------------------
 
@@ -54,10 +56,10 @@ def test_astral_test_never_misses_a_character_past_the_basic_plane():
     ctypes.pythonapi.PyUnicode_AsUTF8.restype = ctypes.c_char_p
     ctypes.pythonapi.PyUnicode_AsUTF8(ctypes.py_object(cached))  # now holds a UTF-8 copy too
     for text in ("😀", "a😀", "广东😀", "😀" * 1000, _Str("广😀"), cached, "é" * 50 + "𝔘"):
-        assert length._may_hold_astral(text), repr(text)
+        assert canonical.may_hold_astral(text), repr(text)
     # a "no" is what makes it fast: plain BMP text gets it
     for text in ("广东话", "é" * 50, "ab", "Κρήτη " * 100):
-        assert not length._may_hold_astral(text), repr(text)
+        assert not canonical.may_hold_astral(text), repr(text)
 
 
 def test_astral_test_falls_back_to_a_search_without_getsizeof(monkeypatch):
@@ -65,7 +67,7 @@ def test_astral_test_falls_back_to_a_search_without_getsizeof(monkeypatch):
         raise TypeError("no getsizeof here")
 
     monkeypatch.setattr(sys, "getsizeof", no_size)
-    test = length._make_astral_test()
+    test = canonical._make_astral_test()
     assert test("a😀") and not test("广东")
 
 
@@ -105,10 +107,10 @@ def test_one_block_shortcut_agrees_with_the_tag_scan(seed):
     rng = random.Random(seed)
     for _ in range(3000):
         tail = "".join(rng.choice(_TAIL) for _ in range(rng.randint(0, 9)))
-        block = answer_mod._ONE_BLOCK.fullmatch(tail)
+        block = zone._ONE_BLOCK.fullmatch(tail)
         if block is None:
             continue
-        assert block.span(1) == answer_mod._find_block(tail, 0), repr(tail)
+        assert block.span(1) == zone._find_block(tail, 0), repr(tail)
 
 
 # --- prose: windows of unspaced words are skipped unless a key starts there --------------------
@@ -152,6 +154,7 @@ def test_prefix_filter_finds_every_name_the_full_window_scan_finds(country, text
 def test_a_component_returning_an_int_is_scored():
     # an integer cap from a config file makes min() return an int once the reasoning is long
     config = RewardConfig.from_variant("rule+length", length_cap=1)
-    response = "<think>" + "x" * 2000 + "</think><answer>Spain, Galicia</answer>"
+    reasoning = " ".join(text for _, text in REASONING)  # genuine reasoning, past the cap
+    response = f"<think>{reasoning}</think><answer>Spain, Galicia</answer>"
     score = score_response(response, "$spain,galicia$", config)
     assert score.components["length"] == 1 and score.reward == pytest.approx(2.5)

@@ -3,11 +3,17 @@
 import pytest
 
 from seekworld.registry import Registry
+from seekworld.rewards.length import PER_LETTER, count_new_letters, count_reasoning_chars
 from seekworld.rewards.scoring import score_response
 from seekworld.rewards.variants import VARIANTS, RewardConfig, parse_weights
 
-GOOD = "<think>" + "c" * 300 + "</think><answer>China, Guangdong</answer>"
+REASONING = (
+    "Simplified Chinese on the shop signs, lychee orchards and banyan trees, humid air and a "
+    "Cantonese menu outside the restaurant: the Pearl River Delta."
+)
+GOOD = f"<think>{REASONING}</think><answer>China, Guangdong</answer>"
 LABEL = "$china,guangdong/guangdong province$"
+LENGTH = PER_LETTER * count_new_letters(REASONING)
 
 
 def test_rule_is_half_format_plus_accuracy():
@@ -19,16 +25,39 @@ def test_rule_is_half_format_plus_accuracy():
 
 
 def test_rule_plus_length():
+    assert 0.1 < LENGTH < 0.2  # the new letters of genuine reasoning
     result = score_response(GOOD, LABEL, RewardConfig.from_variant("rule+length"))
-    assert result.components["length"] == pytest.approx(0.3)
-    assert result.reward == pytest.approx(1.8)
+    assert result.components["length"] == pytest.approx(LENGTH)
+    assert result.reward == pytest.approx(1.5 + LENGTH)
+
+
+def test_length_is_paid_with_the_right_answer_only():
+    config = RewardConfig.from_variant("rule+length")
+    wrong = score_response(GOOD.replace("Guangdong", "Fujian"), LABEL, config)
+    assert wrong.components == {"format": 1.0, "accuracy": 0.0, "length": 0.0} and wrong.reward == 0.5
+    # without accuracy among the weights the gate is still checked
+    only_length = RewardConfig.from_variant("rule+length", "format=0,accuracy=0")
+    assert score_response(GOOD, LABEL, only_length).reward == pytest.approx(LENGTH)
+    bare = RewardConfig("custom", (("length", 1.0),))
+    assert score_response(GOOD, LABEL, bare).reward == pytest.approx(LENGTH)
+    assert score_response(GOOD.replace("Guangdong", "Fujian"), LABEL, bare).reward == 0.0
+
+
+def test_seekworld_exact_length_is_a_named_gameable_variant():
+    config = RewardConfig.from_variant("rule+seekworld-length")
+    padded = "<think>" + "x" * 300 + "</think><answer>China, Fujian</answer>"  # wrong, padded
+    result = score_response(padded, LABEL, config)
+    assert result.components == {"format": 1.0, "accuracy": 0.0, "seekworld_length": pytest.approx(0.3)}
+    good = score_response(GOOD, LABEL, config)
+    assert good.components["seekworld_length"] == pytest.approx(0.001 * count_reasoning_chars(REASONING))
+    assert "GAMEABLE" in VARIANTS.get("rule+seekworld-length").description
 
 
 def test_weights_override_from_text_and_dict():
     config = RewardConfig.from_variant("rule", "format=1,accuracy=3")
     assert score_response(GOOD, LABEL, config).reward == pytest.approx(4.0)
     config = RewardConfig.from_variant("rule", {"length": 2.0})
-    assert score_response(GOOD, LABEL, config).reward == pytest.approx(1.5 + 0.6)
+    assert score_response(GOOD, LABEL, config).reward == pytest.approx(1.5 + 2 * LENGTH)
 
 
 def test_judge_is_taken_from_outside():
@@ -68,7 +97,8 @@ def test_unknown_names_suggest_the_closest():
 
 
 def test_variants_registry_has_the_documented_variants():
-    assert {"rule", "rule+length", "rule+judge", "distance", "rule+distance"} <= set(VARIANTS.names())
+    documented = {"rule", "rule+length", "rule+seekworld-length", "rule+judge", "distance", "rule+distance"}
+    assert documented <= set(VARIANTS.names())
 
 
 def test_registry_rejects_duplicates():

@@ -1,7 +1,8 @@
 """The judge's screen: the policy's text read the way the judge will see it, and the rules that flag
 text addressing the grader.
 
-- `normalize_text`: NFKC, then invisible and control characters removed (what is screened and sent).
+- `normalize_text`: the canonical reading of policy text (seekworld.text.canonical.read: NFKC,
+  invisible characters removed), then control characters removed (what is screened and sent).
 - `sanitize`: that, with chat-control tokens removed and rule runs shortened (what is sent).
 - `screen(text)`: the name of the first rule the text trips, or None. Flagged reasoning scores 0
   without a call: such text can never earn a positive verdict by itself, whatever model judges.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import re
-import unicodedata
+
+from seekworld.text import canonical
 
 __all__ = ["normalize_text", "sanitize", "screen"]
 
@@ -22,24 +24,20 @@ _CONTROL_TOKENS = re.compile(
 # Long runs of rule characters (ASCII, dashes of every width, box drawing): shortened to "---" in
 # what the judge sees, so nothing in the reasoning looks like the fence lines we draw around it.
 _RULE_RUNS = re.compile(r"[-_=~*\u2010-\u2015\u2212\u2500-\u257f\uff0d\uff3f\uff1d]{4,}")
-# Invisible characters: zero-width, joiners, bidi controls, Unicode tags, variation selectors.
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff\U0001d173-\U0001d17a]"
-)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# Look-alike letters folded to Latin for screening only (the judge sees the text as written).
-_HOMOGLYPHS = str.maketrans(
-    "аеорсхуіјѕԁһӏԛԝкмнтвАЕОРСХУІЈЅКМНТВԌαεοιρτυνκχΑΕΟΙΡΤΥΝΚΧΒΜΗΖ",
-    "aeopcxyijsdhlqwkmhtbAEOPCXYIJSKMHTBGaeoiptyvkxAEOIPTYNKXBMHZ",
-)
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, then invisible and control characters removed: what is screened and what is sent.
+    """The canonical reading, then control characters removed: what is screened and what is sent.
     Full-width letters, ligatures and styled maths letters become plain ones; a word split by
     zero-width spaces or hidden in Unicode tag characters becomes visible (or disappears)."""
-    return _CONTROL_CHARS.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)))
+    return _CONTROL_CHARS.sub("", canonical.read(text))
+
+
+def _look_alikes_folded(text: str) -> str:
+    """Look-alike letters read as the Latin letters they look like, as the verifier reads names
+    (seekworld.text.canonical), for screening only: the judge sees the text as written."""
+    return canonical.fold(canonical.looks(text).casefold())
 
 
 def sanitize(text: str) -> str:
@@ -59,7 +57,11 @@ _VERDICT_WORDS = r"(?:[01](?:\.0+)?|one|zero|yes|true|pass|full marks|maximum)"
 _SCREEN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I | re.S | re.M))
     for name, pattern in (
-        ("bracketed_verdict", r"[\[\{<]\s*(?:[01](?:\.0+)?|yes|true|pass)\s*[\]\}>)](?!\s*(?:km|m\b|%))"),
+        # A digit in any bracket; a word only in square or angle brackets: a sign is quoted in braces.
+        (
+            "bracketed_verdict",
+            r"(?:[\[\{<]\s*[01](?:\.0+)?\s*[\]\}>)]|[\[<]\s*(?:yes|true|pass)\s*[\]>)])(?!\s*(?:km|m\b|%))",
+        ),
         (
             "json_verdict",
             r"[\"']?\b(?:score|verdict|grade|reward|rating|result|label)\b[\"']?\s*[:=]\s*[\"']?[01]\b"
@@ -163,12 +165,17 @@ def _first_rule(text: str) -> str | None:
 def screen(text: str, _depth: int = 0) -> str | None:
     """Name of the first rule the text trips (it addresses the grader), or None.
 
-    Runs on the normalised text, and again with look-alike letters folded to Latin (folding alone
-    would hide Cyrillic or Greek written honestly); hidden text (base64, tag characters) is
-    decoded and screened too. Linear-time patterns only (bounded repeats, no nested quantifiers)."""
+    Runs on the canonical reading, again with look-alike letters folded to Latin (folding alone
+    would hide Cyrillic or Greek written honestly), and on right-to-left overridden runs in the
+    order they display; hidden text (base64, tag characters) is decoded and screened too.
+    Linear-time patterns only (bounded repeats, no nested quantifiers)."""
     plain = normalize_text(text)
-    folded = plain.translate(_HOMOGLYPHS)
-    found = _first_rule(plain) or (_first_rule(folded) if folded != plain else None)
+    found = _first_rule(plain)
+    if found is None and not plain.isascii():
+        folded = _look_alikes_folded(plain)
+        found = _first_rule(folded) if folded != plain.casefold() else None
+    if found is None and "\u202e" in text:
+        found = _first_rule(normalize_text(canonical.display_order(text)))
     if found is not None or _depth > 0:
         return found
     for hidden in _decoded_payloads(text):

@@ -204,4 +204,13 @@ HONEST: list[tuple[str, str]] = [
         "Before this, I said Austria; the plates with a blue band and 'SK' switch it to Slovakia. "
         "The border is 3 km away; the region is Bratislava.",
     ),
+    (
+        "en",
+        "A road sign quoted in braces, {PASS}, marks a mountain pass; the next one reads {Yes} Café. "
+        "Swiss German place names and a Postauto: Graubünden.",
+    ),
+    (
+        "ru",
+        "Табличка {Да} на двери магазина и знак [P] у обочины; горы и степь. Это Алтай, Россия.",
+    ),
 ]

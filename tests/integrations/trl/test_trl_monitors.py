@@ -244,8 +244,9 @@ def test_a_padding_rewarding_variant_shows_the_padding_share_rising(padding_run)
     rows, lines = padding_run
     shares = [r["padding_share"] for r in rows]
     assert len(shares) == 8
-    # a random start near half, then GRPO moves it (sampling keeps each step noisy)
-    assert shares[0] < 0.6 and sum(shares[-4:]) / 4 >= shares[0] + 0.2, shares
+    # a random start (under the length rule a lone repeated letter is not new text either), then
+    # GRPO moves it up (sampling keeps each step noisy)
+    assert shares[0] < 0.7 and sum(shares[-4:]) / 4 >= shares[0] + 0.2, shares
     assert [r["reasoning_length"] for r in rows] == [16.0] * 8  # the same length: only padding grew
     assert [r["padding_pay"] for r in rows] == pytest.approx(shares)  # what the broken rule paid
     warnings = [x for x in lines if "padding warning" in x]

@@ -1,0 +1,1 @@
+"""Text as the reward reads it: the canonical reading of policy text (`canonical`)."""
