@@ -174,6 +174,8 @@ def _validate_trl(config: TrainConfig) -> None:
         raise ConfigError(
             "rollout.n_samples_per_prompt must be > 1: TRL's advantage is relative to the group"
         )
+    if config["trl.tiny_warmup_steps"] < 0:
+        raise ConfigError(f"trl.tiny_warmup_steps must be >= 0, got {config['trl.tiny_warmup_steps']}")
     if config["train.batch_size"] % config["train.micro_batch_size"]:
         raise ConfigError(
             f"train.batch_size ({config['train.batch_size']}) must be a multiple of train.micro_batch_size "

@@ -44,8 +44,8 @@ __all__ = [
 ]
 
 TINY_MODEL = "tiny-random"
-TINY_WARMUP_STEPS = 250
 TINY_MAX_PIXELS = 112 * 112  # 16 visual tokens per image: a smoke run stays fast on 2 cores
+TINY_WARMUP_PROMPTS = 32  # the format warm-up's prompts: the data's first rows, with their pictures
 # Tokens a policy must never emit: a sampled <|image_pad|> breaks the next forward pass.
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
 
@@ -189,19 +189,18 @@ def model_path(config: TrainConfig) -> str:
     out = _tiny_model_dir(config)
     if not (out / "config.json").is_file():
         from seekworld.integrations.trl.data import load_prompt_dataset
-        from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up
+        from seekworld.train.tiny_qwen import build_warmed_up
 
-        tiny = build_tiny_qwen(out, max_pixels=TINY_MAX_PIXELS)
-        # A random model never writes the answer format, so every reward would be 0 and no update
-        # would happen: a short text-only warm-up on answer-shaped replies after this run's own
-        # prompts (a 2-layer model does not carry the format over from a short prompt to a long one).
-        rows = load_prompt_dataset(config["data.prompt_data"], 8)
-        prompts = [
-            [{"role": m["role"], "content": "".join(b["text"] or "" for b in m["content"])} for m in row]
-            for row in rows["prompt"]
-        ]
-        warm_up(
-            tiny, prompts=prompts, steps=TINY_WARMUP_STEPS, lr=5e-3, batch_size=4, seed=config["train.seed"]
+        rows = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
+        first = rows.select(range(min(TINY_WARMUP_PROMPTS, len(rows))))
+        build_warmed_up(
+            out,
+            first["prompt"],
+            rows["label"],
+            images=[row[0] if row else None for row in first["images"]],
+            steps=config["trl.tiny_warmup_steps"],
+            seed=config["train.seed"],
+            max_pixels=TINY_MAX_PIXELS,
         )
     return str(out)
 
