@@ -95,6 +95,18 @@ def image_digests(data: Path) -> set[str]:
     return {hashlib.sha256(Path(r["images"][0]).read_bytes()).hexdigest() for r in rows}
 
 
+def write_data(root: Path, args: argparse.Namespace) -> tuple[Path, Path]:
+    """The training rows and the held-out rows (fresh pictures, never trained on) under `root`."""
+    rng = random.Random(args.seed)
+    places = PLACES[: args.places]
+    root.mkdir(parents=True, exist_ok=True)
+    train = write_rows(root, "train", places, args.train_per_place, rng, args.clue)
+    heldout = write_rows(root, "heldout", places, args.heldout_per_place, rng, args.clue)
+    if image_digests(train) & image_digests(heldout):
+        raise SystemExit("a held-out picture repeats a training picture")
+    return train, heldout
+
+
 def run_cli(argv: list[str], log: Path, echo: bool) -> None:
     """Run `python -m seekworld ...` with one intra-op thread (the tiny model gains nothing from more);
     its output goes to `log` (and to the console with `echo`). Raises on a non-zero exit."""
@@ -208,16 +220,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def heldout_table(results: dict, places: list) -> list[str]:
+    """Markdown rows: accuracy on the held-out pictures, overall and per place, per model and decoding."""
+    head = " | ".join(c for c, _, _ in places)
+    lines = [f"| model | decoding | all | {head} |", "|---|---|---:|" + "---:|" * len(places)]
+    for (when, mode), (acc, per) in results.items():
+        cells = " | ".join(f"{per.get(c, float('nan')):.2f}" for c, _, _ in places)
+        lines.append(f"| {when} | {mode} | {acc:.2f} | {cells} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    rng = random.Random(args.seed)
     places = PLACES[: args.places]
     root = Path(args.out or tempfile.mkdtemp(prefix="bench-learn-toy-"))
-    root.mkdir(parents=True, exist_ok=True)
-    train_data = write_rows(root, "train", places, args.train_per_place, rng, args.clue)
-    heldout = write_rows(root, "heldout", places, args.heldout_per_place, rng, args.clue)
-    if image_digests(train_data) & image_digests(heldout):
-        raise SystemExit("a held-out image repeats a training image")
+    train_data, heldout = write_data(root, args)
     output = root / "run"
     print(
         f"{args.places} places ({args.clue}), {args.train_per_place} training and {args.heldout_per_place} "
@@ -236,21 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for when, model in (("before RL", output / "tiny-random-init"), ("after RL", output)):
         for mode, temperature in (("greedy", 0.0), ("sampled", 1.0)):
-            name = f"eval-{when.split()[0]}-{mode}"
-            results[when, mode] = accuracy_by_place(
-                evaluate(model, heldout, root / name, temperature, args.seed), places
-            )
+            preds = evaluate(model, heldout, root / f"eval-{when.split()[0]}-{mode}", temperature, args.seed)
+            results[when, mode] = accuracy_by_place(preds, places)
     t_eval = time.perf_counter() - t1
 
     chance = 1 / len(places)
     n = args.heldout_per_place * len(places)
-    print(f"\nheld-out: {n} fresh images ({args.heldout_per_place} per place), chance {chance:.2f}; eval {t_eval:.0f} s")
-    head = " | ".join(c for c, _, _ in places)
-    print(f"| model | decoding | all | {head} |\n|---|---|---:|" + "---:|" * len(places))
-    for (when, mode), (acc, per) in results.items():
-        cells = " | ".join(f"{per.get(c, float('nan')):.2f}" for c, _, _ in places)
-        print(f"| {when} | {mode} | {acc:.2f} | {cells} |")
-    print(f"total {time.perf_counter() - t0:.0f} s; run kept in {root}")
+    print(f"\nheld-out: {n} fresh images ({args.heldout_per_place} per place), chance {chance:.2f}")
+    print("\n".join(heldout_table(results, places)))
+    print(f"seekworld eval x4: {t_eval:.0f} s; total {time.perf_counter() - t0:.0f} s; run kept in {root}")
     greedy, sampled = results["after RL", "greedy"][0], results["after RL", "sampled"][0]
     print(
         f"held-out accuracy: greedy {greedy:.2f}, sampled {sampled:.2f} on {n} fresh images, "

@@ -319,18 +319,21 @@ def warm_up(
 
 
 def data_places(labels: Iterable[Any]) -> list[tuple[str, str]]:
-    """The distinct (country, first region) of `labels`, as the labels spell them, in first-seen order.
-    A label that does not parse is skipped (preflight reports it); a country-only label gives ""."""
+    """The distinct (country, first region) of `labels`, spelt as the first label naming each place
+    spells it, in first-seen order (two spellings of one gazetteer place count once). A label that
+    does not parse is skipped (preflight reports it); a country-only label gives region ""."""
     from seekworld.geo.label import LabelError, parse_label
 
-    seen: dict[tuple[str, str], None] = {}
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
     for label in labels:
         try:
             gold = parse_label(label)
         except (LabelError, ValueError):
             continue
-        seen.setdefault((gold.country, gold.regions[0] if gold.regions else ""), None)
-    return list(seen)
+        region = gold.regions[0] if gold.regions else ""
+        key = (gold.country_id or gold.country.casefold(), gold.place_id or region.casefold())
+        seen.setdefault(key, (gold.country, region))
+    return list(seen.values())
 
 
 def text_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -485,6 +485,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     trainer.save_model(str(output))
     if trainer.is_world_process_zero():
         processor.save_pretrained(str(output))
+        from seekworld.train.curves import plot_at_end
+
+        plot_at_end(output)
     return {
         "output": str(output),
         "steps": result.global_step,
