@@ -45,7 +45,7 @@ METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "metrics.png"
 PLACE_PREFIX = "accuracy/"
 MAX_PLACES = 12  # lines in the per-place panel; the rest are counted in its title
-SPARSE = 30  # a series with fewer points than this is drawn with markers
+SPARSE = 30  # a series with fewer points, or on fewer than half the steps, is drawn with markers
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,14 @@ def _smooth(values: list[float]) -> list[float]:
 
 
 def _draw(ax: Any, panel: Panel, rows: list[dict[str, Any]]) -> None:
+    if len(panel.keys) > 10:  # the default cycle has 10 colours: two places would share one
+        from matplotlib import colormaps
+
+        ax.set_prop_cycle(color=colormaps["tab20"].colors)
     for key in panel.keys:
         steps, values = series(rows, key)
         label = _LABELS.get(key) or key.removeprefix(PLACE_PREFIX)
-        if len(values) < SPARSE:
+        if len(values) < SPARSE or len(values) < len(rows) / 2:  # few points, or every Nth step
             ax.plot(steps, values, marker="o", markersize=3, linewidth=1.2, label=label)
             continue
         (line,) = ax.plot(steps, values, linewidth=0.6, alpha=0.35)
