@@ -146,6 +146,7 @@ def train_overrides(data: Path, output: Path, args: argparse.Namespace) -> list[
         "trl.vllm=off",
         f"trl.max_steps={args.steps}",
         f"trl.tiny_warmup_steps={args.warmup_steps}",
+        *args.overrides,
     ]
     return ["train", "--backend", "trl", *(a for s in sets for a in ("--set", s))]
 
@@ -211,6 +212,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--train-per-place", type=int, default=32, help="training images per place")
     ap.add_argument("--heldout-per-place", type=int, default=50, help="fresh evaluation images per place")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one more `seekworld train --set` (repeatable), e.g. algo.advantage_estimator=group_norm",
+    )
     ap.add_argument("--quiet", action="store_true", help="do not echo the training log")
     ap.add_argument("--out", default=None, help="keep the run here (default: a temp dir)")
     args = ap.parse_args(argv)

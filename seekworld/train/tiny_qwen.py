@@ -365,7 +365,10 @@ def build_warmed_up(
     drawn independently of the picture, so the model can only guess (about 1/N right with N places)
     and RL must learn to look. Places absent from the data would cost RL steps to unlearn."""
     tiny = build_tiny_qwen(out_dir, max_pixels=max_pixels)
-    replies = [warmup_reply(c, r, t) for c, r in data_places(labels) for t in _WARMUP_THOUGHTS]
+    # One fixed thought: the place is the reply's only choice. Two thoughts made a second branch
+    # whose letters the place names share ("Roads." vs "japan": R-o-a-d, j-a-pan), and the first RL
+    # updates crossed them ("<think>Roapan,hokk...").
+    replies = [warmup_reply(c, r, _WARMUP_THOUGHTS[0]) for c, r in data_places(labels)]
     if steps > 0:
         warm_up(
             tiny,
