@@ -38,11 +38,8 @@ class RunOptions:
             raise UsageError("--sample must be >= 1")
 
 
-class _Terminated(BaseException):
-    """SIGTERM/SIGHUP: unwind so started services are stopped. A BaseException, like
-    KeyboardInterrupt: the handler raises it wherever the main thread is, and the `except
-    Exception` of a check (an image decode, upstream's parser, an agent file) must not take it for
-    that check's failure and carry on with the run."""
+class _Terminated(Exception):
+    """SIGTERM/SIGHUP: unwind so started services are stopped."""
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
