@@ -195,9 +195,9 @@ def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
         _draw(ax, panel, rows)
     for ax in cells[len(chosen) :]:
         ax.set_visible(False)
-    last = max(int(r["step"]) for r in rows)
+    steps = {r["step"] for r in rows}  # a training row and an evaluation row may share a step
     note = f"; {skipped} unreadable lines skipped" if skipped else ""
-    fig.suptitle(f"{run}: {len(rows)} logged steps, last step {last}{note}", fontsize=11)
+    fig.suptitle(f"{run}: {len(steps)} logged steps, last step {max(steps):g}{note}", fontsize=11)
     fig.tight_layout()
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=100)

@@ -103,6 +103,15 @@ def test_a_key_logged_on_some_steps_is_drawn_at_those_steps_only():
     assert series(rows, "accuracy")[0] == [float(s) for s in range(1, 11)]
 
 
+def test_evaluation_rows_of_their_own_are_drawn_at_their_steps(tmp_path):
+    rows = [trl_row(s) for s in range(1, 11)]
+    rows += [{"step": s, "eval_accuracy": 0.5 + s / 100, "eval_runtime": 3.0} for s in (5, 10)]
+    accuracy = next(p for p in panels(rows) if p.title.startswith("Accuracy:"))
+    assert accuracy.keys == ("accuracy", "eval_accuracy")  # eval_runtime is not a curve anyone reads
+    assert series(rows, "eval_accuracy") == ([5.0, 10.0], [0.55, 0.6])
+    assert plot_run(write_run(tmp_path / "run", rows)).read_bytes().startswith(PNG_MAGIC)
+
+
 def test_unreadable_lines_are_skipped_and_counted(tmp_path):
     run = write_run(
         tmp_path / "run", [trl_row(1), trl_row(2)], tail='[1, 2]\n{"step": "x"}\n{"step": 3, "rew'
