@@ -66,6 +66,9 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("algo.gamma", "--algo.advantage.gamma"),
     ("algo.lambd", "--algo.advantage.lambd"),
     ("actor.lr", "--actor.adam.lr"),
+    ("actor.lr_scheduler", "--actor.lr_scheduler"),
+    ("actor.lr_warmup_ratio", "--actor.lr_warmup_ratio"),
+    ("actor.min_lr_ratio", "--actor.min_lr_ratio"),
     # reward
     ("=reward_url", "--reward.remote_url"),
     ("reward.normalize", "--reward.normalize_enable"),
@@ -144,6 +147,7 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "trl.max_pixels",
         "trl.dtype",
         "trl.log_completions",
+        "trl.tiny_warmup_steps",
         # the zoom tool on backend=trl (seekworld.integrations.trl.zoom; refused with openrlhf)
         "zoom.enabled",
         "zoom.max_crops",

@@ -26,7 +26,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig, zoom_config
+from seekworld.train.config import (
+    ESTIMATOR_SETTINGS,
+    MIN_LR_SCHEDULERS,
+    ConfigError,
+    TrainConfig,
+    zoom_config,
+)
 from seekworld.train.preflight import CheckResult
 
 if TYPE_CHECKING:
@@ -113,6 +119,14 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "fp16": dtype == "float16",
         "seed": config["train.seed"],
         "learning_rate": config["actor.lr"],
+        # upstream's schedule: transformers' scheduler by name, warm-up as a share of the steps
+        "lr_scheduler_type": config["actor.lr_scheduler"],
+        "warmup_steps": config["actor.lr_warmup_ratio"],
+        "lr_scheduler_kwargs": (
+            {"min_lr_rate": config["actor.min_lr_ratio"]}
+            if config["actor.lr_scheduler"] in MIN_LR_SCHEDULERS
+            else None
+        ),
         "beta": config["algo.kl_init_coef"],
         "num_generations": config["rollout.n_samples_per_prompt"],
         "generation_batch_size": config["rollout.batch_size"] * config["rollout.n_samples_per_prompt"],
