@@ -16,12 +16,12 @@ No model hub is needed. From the CLI: `seekworld train --write-tiny-model DIR`, 
         The special tokens (`<|im_start|>`, `<|image_pad|>`, ...) and the chat template string.
     count_image_pads(processor, token_ids) -> int
         Number of `<|image_pad|>` ids in a token list.
-    warm_up(tiny, replies=None, steps=150) -> losses
-        A few seconds of text-only SFT so the random model writes `<think>...</think><answer>$...$</answer>`
+    warm_up(tiny, replies=None, *, prompts=None, images=None, steps=150) -> losses
+        A few seconds of SFT so the random model writes `<think>...</think><answer>$...$</answer>`
         (without it every reward is 0 and an RL step changes nothing).
-    build_warmed_up(out_dir, prompts, labels, *, steps, seed, max_pixels) -> TinyQwen
-        `build_tiny_qwen` then `warm_up` on the run's own prompts (text only) and replies naming the
-        places of its own labels: what `model.path = "tiny-random"` trains from.
+    build_warmed_up(out_dir, prompts, labels, *, images, steps, seed, max_pixels) -> TinyQwen
+        `build_tiny_qwen` then `warm_up` on the run's own prompts (with their pictures) and replies
+        naming the places of its own labels: what `model.path = "tiny-random"` trains from.
     data_places(labels) -> [(country, region)]
         The distinct places of a run's labels, in first-seen order.
 
@@ -361,9 +361,11 @@ def build_warmed_up(
 
     The replies name each place of `labels` equally often (`data_places`), after the run's own
     `prompts` and, given `images` (one per prompt), their pictures: a 2-layer model taught the
-    format after a text-only prompt loses most of it once image tokens come first. The reply is
-    drawn independently of the picture, so the model can only guess (about 1/N right with N places)
-    and RL must learn to look. Places absent from the data would cost RL steps to unlearn."""
+    format after text-only prompts kept it in 0.4-0.8 of its answers once image tokens came first
+    (0.98 with the pictures). The reply is drawn independently of the picture, so the model can only
+    guess (about 1/N right with N places) and RL must learn to look; the price is that the model
+    learns not to look (docs/benchmarks.md, "Learning canary"). Places absent from the data would
+    cost RL steps to unlearn."""
     tiny = build_tiny_qwen(out_dir, max_pixels=max_pixels)
     # One fixed thought: the place is the reply's only choice. Two thoughts made a second branch
     # whose letters the place names share ("Roads." vs "japan": R-o-a-d, j-a-pan), and the first RL
