@@ -92,6 +92,10 @@ def test_logged_rewards_are_our_verifiers(smoke_run):
         assert row["reward"] == pytest.approx(sum(mine) / len(mine), abs=1e-5)
 
 
+def test_the_run_ends_by_drawing_its_curves_beside_metrics(smoke_run):
+    assert (smoke_run / "metrics.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
 def test_policy_weights_changed(smoke_run):
     before, after = _tensors(smoke_run / "tiny-random-init"), _tensors(smoke_run)
     assert before.keys() == after.keys()
