@@ -19,6 +19,7 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return False  # a host name: it may resolve to anything
 
+
 _SECRET_PARAM = re.compile(r"(?i)(?:key|token|secret|password|passwd|pwd|auth|sig|signature|credential)")
 
 

@@ -47,7 +47,8 @@ __all__ = [
     "compute_score",
     "count_new_letters",
     "count_reasoning_chars",
-    "reasoning_counts",
+    "measured",
+    "seekworld_measured",
     "seekworld_score",
 ]
 
@@ -292,21 +293,18 @@ def count_new_letters(reasoning: str) -> int:
 def compute_score(response: str, per_char: float = PER_LETTER, cap: float = 1.0) -> float:
     """`per_char` per new letter of the reasoning (`count_new_letters`), capped at `cap`; 0 without
     exactly one `<think>` block."""
+    return measured(response, per_char, cap)[0]
+
+
+def measured(response: str, per_char: float = PER_LETTER, cap: float = 1.0) -> tuple[float, int, int]:
+    """(`compute_score`, characters of reasoning, the new letters paid for before the cap, at most
+    that many: a ligature read as two letters stays one character). The counts are what the
+    padding monitor reads (`seekworld.rewards.monitors`): the rest of the reasoning is padding."""
     think = think_content(response)
     if think is None or per_char <= 0:
-        return 0.0
-    return min(cap, per_char * count_new_letters(think))
-
-
-def reasoning_counts(response: str) -> tuple[int, int]:
-    """(characters of reasoning, the new letters `compute_score` pays for before its cap, at most
-    that many: a ligature read as two letters stays one character); (0, 0) without exactly one
-    think block. The padding monitor (`seekworld.rewards.monitors`) reports the rest as what the
-    length component did not count, so it follows the component's own rule."""
-    think = think_content(response)
-    if think is None:
-        return 0, 0
-    return len(think), min(len(think), count_new_letters(think))
+        return 0.0, 0, 0
+    new = count_new_letters(think)
+    return min(cap, per_char * new), len(think), min(len(think), new)
 
 
 # --- SeekWorld's exact rule (the `rule+seekworld-length` variant; gameable) --------------------
@@ -361,7 +359,13 @@ def seekworld_score(response: str, per_char: float = 0.001, cap: float = 1.0) ->
     """SeekWorld's length incentive exactly: 0.001 per reasoning character that is neither
     whitespace nor punctuation, capped at 1.0. Padding of any other kind earns it (`x` * 2000,
     zero-width joiners, emoji): for replicating the paper only."""
+    return seekworld_measured(response, per_char, cap)[0]
+
+
+def seekworld_measured(response: str, per_char: float = 0.001, cap: float = 1.0) -> tuple[float, int, int]:
+    """(`seekworld_score`, characters of reasoning, those it counts), as `measured`."""
     think = think_content(response)
     if think is None:
-        return 0.0
-    return min(cap, per_char * count_reasoning_chars(think))
+        return 0.0, 0, 0
+    counted = count_reasoning_chars(think)
+    return min(cap, per_char * counted), len(think), counted

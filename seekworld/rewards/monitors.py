@@ -6,8 +6,8 @@
     #  "hedge_rate": 0.0, "format_failure_rate": 0.03, "accuracy/CN-GD": 1.0, "accuracy/CN-SC": 0.0}
 
 Every number comes from a `SampleScore` of `seekworld.rewards.scoring` (its components, answer,
-gold label and judge result) and, for the reasoning, from the length component's own count
-(`seekworld.rewards.length.reasoning_counts`). TRL's reward function logs `batch_figures` for each
+gold label and judge result) and, for the padding, from the length component's own count (the
+`reasoning_chars` and `counted_chars` it logs). TRL's reward function logs `batch_figures` for each
 batch; the reward service adds a `Window`'s figures over its recent samples to every reply's
 `extra_logs`. Warnings look at a window on both (`Watch`): a few steps pooled tell a collapse from
 the noise of one small batch. `Alarms` turns figures into warning lines when a monitor crosses its
@@ -20,9 +20,11 @@ The figures:
   most completions while the labels vary is a collapse.
 - `accuracy/<id>`: accuracy (country and region right) per monitored place: region IDs when a run
   has few regions, else country IDs (`monitor_places`).
-- `reasoning_length`: mean characters inside `<think>`; `padding_share`: the share of those
-  characters the length component does not pay for (whitespace, punctuation, digits and symbols,
-  invisible characters, and letters of words that are not new: `length.count_new_letters`).
+- `reasoning_length`: mean characters inside `<think>`; `padding_share`: among the samples whose
+  length the variant measured (`length` pays with a right answer only; `seekworld_length` always),
+  the share of reasoning characters it did not count (under `length`: whitespace, punctuation,
+  digits, symbols, invisible characters, letters of words that are not new). 0 for a variant that
+  pays no length: there is nothing to pad for.
 - `hedge_rate`, `format_failure_rate` (format component below 1), and with the judge
   `judge_rule_disagreement`: among samples the judge graded, the share where its verdict (score
   >= 0.5) and the rule (accuracy 1) disagree.
@@ -37,7 +39,7 @@ from typing import NamedTuple
 
 from seekworld.geo.label import GoldLabel
 from seekworld.geo.normalize import key
-from seekworld.rewards.length import reasoning_counts
+from seekworld.rewards.format import think_content
 from seekworld.rewards.scoring import SampleScore
 from seekworld.rewards.variants import RewardConfig
 
@@ -101,7 +103,8 @@ class Observation(NamedTuple):  # a tuple: made per sample on the serving path, 
     well_formed: bool
     hedge: bool
     reasoning: int  # characters inside <think>
-    counted: int  # of those, the ones the length component counts
+    measured: int  # characters of reasoning the length component measured (0: it did not run)
+    counted: int  # of those, the ones it counted
     judged: bool  # the judge graded it (no error)
     disagrees: bool  # judged, and the judge's verdict differs from the rule's
 
@@ -130,7 +133,8 @@ def observe(response: str, score: SampleScore) -> Observation | None:
     correct = score.components.get("accuracy", 0.0) >= 1.0
     judge = score.judge
     judged = judge is not None and judge.error is None and not judge.skipped
-    reasoning, counted = reasoning_counts(response)
+    think = think_content(response)
+    logs = score.logs
     return Observation(
         answer=identity,
         label=_label_key(gold),
@@ -139,8 +143,9 @@ def observe(response: str, score: SampleScore) -> Observation | None:
         correct=correct,
         well_formed=score.components.get("format", 0.0) >= 1.0,
         hedge=answer is not None and answer.hedge,
-        reasoning=reasoning,
-        counted=counted,
+        reasoning=0 if think is None else len(think),
+        measured=int(logs.get("reasoning_chars", 0)),
+        counted=int(logs.get("counted_chars", 0)),
         judged=judged,
         disagrees=judged and (judge.score >= 0.5) != correct,  # type: ignore[union-attr]
     )
@@ -194,7 +199,7 @@ class Tally:
         self.n = 0
         self.answers = _Mode()
         self.labels = _Mode()
-        self.correct = self.malformed = self.hedges = self.chars = self.counted = 0
+        self.correct = self.malformed = self.hedges = self.chars = self.measured = self.counted = 0
         self.judged = self.disagree = 0
 
     def add(self, obs: Observation, sign: int = 1) -> None:
@@ -212,6 +217,7 @@ class Tally:
         self.malformed += sign * (not obs.well_formed)
         self.hedges += sign * obs.hedge
         self.chars += sign * obs.reasoning
+        self.measured += sign * obs.measured
         self.counted += sign * obs.counted
         self.judged += sign * obs.judged
         self.disagree += sign * obs.disagrees
@@ -227,7 +233,7 @@ class Tally:
             TOP_ANSWER: self.answers.top / n,
             TOP_LABEL: self.labels.top / n,
             REASONING_LENGTH: self.chars / n,
-            PADDING: (self.chars - self.counted) / self.chars if self.chars else 0.0,
+            PADDING: (self.measured - self.counted) / self.measured if self.measured else 0.0,
             HEDGE: self.hedges / n,
             FORMAT_FAILURE: self.malformed / n,
         }

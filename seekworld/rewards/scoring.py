@@ -99,12 +99,14 @@ def _rules(
     logs: dict[str, float] = {}
     checked = None
     options = config.options
-    for name, fn, gate in config.plan:
+    for name, fn, gate, quiet in config.plan:
         if external is not None and name in external:
             values[name] = float(external[name])
             continue
         if fn is None or (gate is not None and _gate(gate, values, response, gold, config) < 1.0):
             values[name] = 0.0  # computed outside and not given, or its gate is not met
+            if quiet:
+                logs.update(quiet)  # every sample of a config has the same log keys
             continue
         result: ComponentScore = fn(response, gold, options)
         values[name] = result[0]

@@ -22,7 +22,15 @@ from seekworld.registry import Registry
 from seekworld.rewards import accuracy, distance, length
 from seekworld.rewards import format as format_reward
 
-__all__ = ["COMPONENTS", "VARIANTS", "ComponentScore", "RewardConfig", "RewardOptions", "parse_weights"]
+__all__ = [
+    "COMPONENTS",
+    "LENGTH_LOGS",
+    "VARIANTS",
+    "ComponentScore",
+    "RewardConfig",
+    "RewardOptions",
+    "parse_weights",
+]
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,19 @@ def _accuracy(response: str, gold: GoldLabel, options: RewardOptions) -> Compone
     return ComponentScore(result.score, _TOO_LONG_LOGS[result.too_long], detail=result)
 
 
+# What a length component logs: the reasoning's characters and those it counted (the padding
+# monitor's figures, read off the scored sample instead of measured twice).
+LENGTH_LOGS = (("reasoning_chars", 0.0), ("counted_chars", 0.0))
+
+
 def _length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
-    return ComponentScore(length.compute_score(response, options.length_per_char, options.length_cap))
+    value, chars, counted = length.measured(response, options.length_per_char, options.length_cap)
+    return ComponentScore(value, (("reasoning_chars", chars), ("counted_chars", counted)))
 
 
 def _seekworld_length(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
-    return ComponentScore(length.seekworld_score(response, cap=options.length_cap))
+    value, chars, counted = length.seekworld_measured(response, cap=options.length_cap)
+    return ComponentScore(value, (("reasoning_chars", chars), ("counted_chars", counted)))
 
 
 def _distance(response: str, gold: GoldLabel, options: RewardOptions) -> ComponentScore:
@@ -95,12 +110,14 @@ for _component in (
         "length",
         _length,
         "0.0011 per new letter of reasoning, capped at 1, paid with a right answer only",
+        LENGTH_LOGS,
         paid_with="accuracy",
     ),
     Component(
         "seekworld_length",
         _seekworld_length,
         "SeekWorld's exact rule: 0.001 per non-space, non-punctuation character, capped at 1 (gameable)",
+        LENGTH_LOGS,
     ),
     Component(
         "distance",
@@ -185,12 +202,17 @@ class RewardConfig:
         return cls(variant, tuple(base.items()), replace(RewardOptions(), **options))
 
     @cached_property
-    def plan(self) -> tuple[tuple[str, ComponentFn | None, str | None], ...]:
-        """(name, function, the component it is paid with) per component, looked up once per
-        config, not per sample; components paid with another come after the others, so a gate
-        is known before what it gates is computed (and a gated component is computed only when
-        its gate is 1)."""
-        steps = [(name, COMPONENTS.get(name).fn, COMPONENTS.get(name).paid_with) for name, _ in self.weights]
+    def plan(
+        self,
+    ) -> tuple[tuple[str, ComponentFn | None, str | None, tuple[tuple[str, float], ...]], ...]:
+        """(name, function, the component it is paid with, its logs' values when it does not run)
+        per component, looked up once per config, not per sample; components paid with another
+        come after the others, so a gate is known before what it gates is computed (and a gated
+        component is computed only when its gate is 1)."""
+        steps = []
+        for name, _ in self.weights:
+            c = COMPONENTS.get(name)
+            steps.append((name, c.fn, c.paid_with, c.logs))
         return tuple(sorted(steps, key=lambda step: step[2] is not None))
 
     # Looked up once per config (configs are frozen and shared), not per sample.

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from seekworld.rewards.monitors import FIGURES, JUDGE_FIGURE, PLACE_PREFIX, MonitorConfig, Watch, observe
 from seekworld.rewards.scoring import SampleScore
 
-__all__ = ["ServiceMonitor"]
+__all__ = ["CHECK_EVERY", "ServiceMonitor"]
+
+CHECK_EVERY = 16
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class ServiceMonitor:
         self.judge = judge
         self._watch = Watch(config, judge)
         self._lock = threading.Lock()
+        self._checked = 0  # samples seen at the last check
 
     def keys(self) -> tuple[str, ...]:
         """The figures every reply carries, in order."""
@@ -36,12 +39,18 @@ class ServiceMonitor:
         return (*FIGURES, *judge, *(PLACE_PREFIX + p for p in self.config.places))
 
     def update(self, responses: Sequence[str], scores: Sequence[SampleScore]) -> dict[str, float]:
-        """Add a request's samples to the window; the window's figures after them."""
+        """Add a request's samples to the window; the window's figures after them. The thresholds
+        are checked every `CHECK_EVERY` samples: upstream sends one sample per request, and a
+        warning a few samples late costs nothing."""
         observed = [observe(r, s) for r, s in zip(responses, scores, strict=True)]
         with self._lock:
             self._watch.add(observed)
             figures = self._watch.figures()
-            lines = self._watch.check(f"after {self._watch.window.seen} samples", figures)
+            seen = self._watch.window.seen
+            due = seen - self._checked >= CHECK_EVERY
+            if due:
+                self._checked = seen
+            lines = self._watch.check(f"after {seen} samples", figures) if due else []
         for line in lines:
             log.warning("seekworld monitors: %s", line)
         return figures

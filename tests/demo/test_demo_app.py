@@ -9,10 +9,13 @@ import importlib.util
 import os
 import shutil
 import socket
+import threading
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers.openai_standin import StandIn, handler
 from PIL import Image
 
 from seekworld.demo.app import DONE_MARK, FAILED_MARK, answer_markdown, locate, streaming_reasoning
@@ -230,9 +233,17 @@ def test_demo_with_the_endpoint_down_says_why_in_the_page(tmp_path, monkeypatch,
     pytest.importorskip("openai")
     from seekworld.eval.engines import EngineOptions, create_engine
 
-    closed = _free_port()  # nothing listens there: connection refused
-    options = EngineOptions(engine="openai", model="m", base_url=f"http://127.0.0.1:{closed}/v1", retries=0)
-    engine = create_engine(options)
+    # The endpoint answers when the demo starts (the engine checks it then) and is gone by the
+    # time the user presses Locate: connection refused, shown in the page.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler(StandIn()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        engine = create_engine(EngineOptions(engine="openai", model="m", base_url=base_url, retries=0))
+    finally:
+        server.shutdown()
+        server.server_close()
     with caplog.at_level("WARNING"):
         answer, _, shot, _ = _browse(tmp_path, engine, GenParams(max_new_tokens=16))
     assert shot.stat().st_size > 10_000

@@ -18,10 +18,11 @@ MONITOR_KEYS = (
 )
 
 
-def one_right_answer(reasoning_chars: int, uncounted: int) -> dict[str, list[float]]:
+def one_right_answer(reasoning_chars: int, padding: float = 0.0) -> dict[str, list[float]]:
     """The monitors of a service's first reply, for one well-formed right answer whose reasoning has
-    `reasoning_chars` characters, `uncounted` of them whitespace or punctuation."""
-    values = (1.0, 1.0, float(reasoning_chars), uncounted / reasoning_chars, 0.0, 0.0)
+    `reasoning_chars` characters; `padding`: the share the length component did not count (0 for
+    a variant that pays no length)."""
+    values = (1.0, 1.0, float(reasoning_chars), padding, 0.0, 0.0)
     return {k: [v] for k, v in zip(MONITOR_KEYS, values, strict=True)}
 
 

@@ -68,7 +68,7 @@ def test_upstream_fetch_via_func(executor):
             "accuracy": [1.0],
             "answer_too_long": [0.0],
             "label_error": [0.0],
-            **one_right_answer(19, 5),  # "The clue: red soil.": 3 spaces, a colon, a full stop
+            **one_right_answer(19),  # "The clue: red soil."; `rule` pays no length
         },
     }
 
@@ -83,6 +83,8 @@ def test_configured_by_environment(executor, tmp_path):
         "accuracy",
         "length",
         "answer_too_long",
+        "reasoning_chars",  # what the length component measured
+        "counted_chars",
         "label_error",
         *MONITOR_KEYS,
     }

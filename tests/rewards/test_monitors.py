@@ -65,7 +65,8 @@ def test_an_observation_is_what_the_scorer_found():
         well_formed=True,
         hedge=False,
         reasoning=9,
-        counted=7,
+        measured=0,  # `rule` pays no length: nothing measured, nothing to pad for
+        counted=0,
         judged=False,
         disagrees=False,
     )
@@ -122,15 +123,15 @@ def test_batch_figures_count_padding_hedges_and_format():
     pairs = [
         (answer(SICHUAN, "a b"), SICHUAN),  # 3 characters, 1 uncounted
         (answer(SICHUAN, "ab . ."), SICHUAN),  # 6 characters, 4 uncounted
-        (answer("China, Sichuan or Guangdong", "abc"), SICHUAN),  # a hedge
+        (answer("China, Sichuan or Guangdong", "abc"), SICHUAN),  # a hedge: length is not measured
         ("<answer>$China,Sichuan$</answer>", SICHUAN),  # no reasoning: the format fails, the answer counts
     ]
-    figures = batch_figures(observed(pairs), judge=True)
+    figures = batch_figures(observed(pairs, monitored(RewardConfig.from_variant("rule+length"))), judge=True)
     assert figures == {
         "top_answer_share": 0.75,
         "top_label_share": 1.0,
         "reasoning_length": (3 + 6 + 3 + 0) / 4,
-        "padding_share": 5 / 12,
+        "padding_share": 5 / 9,
         "hedge_rate": 0.25,
         "format_failure_rate": 0.25,
         "judge_rule_disagreement": 0.0,  # nothing judged
@@ -210,7 +211,10 @@ def test_the_window_keys_never_change():
 @given(st.text(max_size=200))
 def test_what_the_padding_monitor_counts_is_what_the_length_component_pays_for(reasoning):
     response = f"<think>{reasoning}</think><answer>$China,Sichuan$</answer>"
-    chars, counted = length.reasoning_counts(response)
+    score = score_response(response, SICHUAN, monitored(RewardConfig.from_variant("rule+length")))
+    obs = observe(response, score)
+    _, chars, counted = length.measured(response)
+    assert (obs.measured, obs.counted) == (chars, counted)  # read off the component, not measured twice
     # in characters: a ligature the reading makes two letters ("Æ") stays one character
     assert min(chars, length.compute_score(response, per_char=1.0, cap=float("inf"))) == counted
     assert 0 <= counted <= chars

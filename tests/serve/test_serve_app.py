@@ -35,7 +35,7 @@ def test_get_reward(client):
             "accuracy": [1.0],
             "answer_too_long": [0.0],
             "label_error": [0.0],
-            **one_right_answer(9, 2),  # "Red soil.": a space and a full stop uncounted
+            **one_right_answer(9),  # "Red soil.": 9 characters; `rule` pays no length
         },
     }
 

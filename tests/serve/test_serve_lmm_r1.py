@@ -26,8 +26,8 @@ SAMPLE = REPO / "seekworld_data" / "sample" / "lmm_r1.jsonl"
 ROWS = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
 MOSCOW = next(r for r in ROWS if r["id"] == "ru-moscow")
 ATTICA = next(r for r in ROWS if r["id"] == "gr-attica")
-# "Signs in Cyrillic, onion domes.": 31 characters, 4 spaces, a comma and a full stop uncounted
-REASONING, PADDING = 31.0, 6 / 31
+# "Signs in Cyrillic, onion domes.": 31 characters; `rule` pays no length, so no padding is counted
+REASONING, PADDING = 31.0, 0.0
 
 
 def query(message: str, answer: str) -> str:

@@ -123,7 +123,7 @@ def test_upstream_http_client(serve):
             "accuracy": [1.0],
             "answer_too_long": [0.0],
             "label_error": [0.0],
-            **one_right_answer(48, 9),  # 7 spaces, a colon and a full stop in the reasoning
+            **one_right_answer(48),  # `rule` pays no length: no padding to count
         },
     }
 
@@ -141,7 +141,10 @@ def test_many_single_sample_requests_in_flight(serve, tmp_path):
     results = asyncio.run(run())
     assert all(r[0]["extra_logs"]["accuracy"] == [1.0] for r in results)
     keys = {tuple(r[0]["extra_logs"]) for r in results}
-    assert keys == {("format", "accuracy", "length", "answer_too_long", "label_error", *MONITOR_KEYS)}
+    length_logs = ("reasoning_chars", "counted_chars")  # what the length component measured
+    assert keys == {
+        ("format", "accuracy", "length", "answer_too_long", *length_logs, "label_error", *MONITOR_KEYS)
+    }
     # /metrics sums both workers (prometheus multiprocess mode)
     text = urllib.request.urlopen(server.url + "/metrics").read().decode()
     assert 'seekworld_requests_total{status="200"} 200.0' in text

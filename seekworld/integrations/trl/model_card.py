@@ -17,6 +17,7 @@ from transformers import TrainerCallback
 
 __all__ = ["CardFacts", "ModelCardWriter", "model_card"]
 
+
 @dataclass(frozen=True)
 class CardFacts:
     name: str  # the output folder's name

@@ -37,7 +37,9 @@ def test_a_local_base_model_is_named_not_linked(tmp_path):
 
 
 def test_the_writer_overwrites_after_each_save_with_the_step(tmp_path):
-    (tmp_path / "README.md").write_text("This model is a fine-tuned version of [None](https://huggingface.co/None).")
+    (tmp_path / "README.md").write_text(
+        "This model is a fine-tuned version of [None](https://huggingface.co/None)."
+    )
     writer = ModelCardWriter(tmp_path, FACTS)
     writer.on_save(None, SimpleNamespace(is_world_process_zero=True, global_step=7), None)
     text = (tmp_path / "README.md").read_text()

@@ -28,7 +28,7 @@ from helpers.zoom import make_photo
 from seekworld.cli.main import main
 from seekworld.geo.label import parse_label
 from seekworld.rewards import length
-from seekworld.rewards.variants import COMPONENTS, Component, ComponentScore, RewardConfig
+from seekworld.rewards.variants import COMPONENTS, LENGTH_LOGS, Component, ComponentScore, RewardConfig
 from seekworld.service.settings import RewardSettings
 
 GALICIA = {"country": "Spain", "region": "Galicia"}
@@ -72,7 +72,7 @@ def test_each_batch_logs_the_monitors_and_warns_during_training(caplog):
         "accuracy/ES-GA": 1.0,
         "accuracy/JP-27": 0.0,
     }
-    assert logged["padding_share"] == pytest.approx(4 / 20)  # "The plants look wet.": 3 spaces, a stop
+    assert logged["padding_share"] == 0.0  # `rule` pays no length: nothing to pad for
     assert "judge_rule_disagreement" not in logged  # no judge in this variant
     (line,) = [r.getMessage() for r in caplog.records]
     assert line.startswith("seekworld monitors: step 7 (last 4 samples): collapse warning: 100% of")
@@ -204,8 +204,11 @@ def test_held_out_accuracy_is_logged_at_each_evaluation(collapse_run):
 
 
 def _paying_for_padding(response: str, gold, options) -> ComponentScore:
-    chars, counted = length.reasoning_counts(response)
-    return ComponentScore((chars - counted) / chars if chars else 0.0)
+    """Pays the share of the reasoning the length measure leaves out, and logs its counts as a
+    length component does (what the padding monitor reads)."""
+    _, chars, counted = length.measured(response)
+    logs = (("reasoning_chars", chars), ("counted_chars", counted))
+    return ComponentScore((chars - counted) / chars if chars else 0.0, logs)
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +218,8 @@ def padding_run(tiny_qwen, tmp_path_factory):
     stop at each of 16 reasoning positions."""
     root = tmp_path_factory.mktemp("trl-padding")
     mp = pytest.MonkeyPatch()
-    mp.setitem(COMPONENTS._items, "padding_pay", Component("padding_pay", _paying_for_padding, "test only"))
+    broken = Component("padding_pay", _paying_for_padding, "test only", LENGTH_LOGS)
+    mp.setitem(COMPONENTS._items, "padding_pay", broken)
     handler = _Records()
     logging.getLogger(MONITOR_LOG).addHandler(handler)
     suffix = "</think><answer>$Spain,Galicia$</answer>"
