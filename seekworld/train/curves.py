@@ -160,6 +160,8 @@ def _smooth(values: list[float]) -> list[float]:
 
 
 def _draw(ax: Any, panel: Panel, rows: list[dict[str, Any]]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     if len(panel.keys) > 10:  # the default cycle has 10 colours: two places would share one
         from matplotlib import colormaps
 
@@ -174,6 +176,7 @@ def _draw(ax: Any, panel: Panel, rows: list[dict[str, Any]]) -> None:
         ax.plot(steps, _smooth(values), linewidth=1.6, color=line.get_color(), label=label)
     ax.set_title(panel.title, fontsize=10)
     ax.set_xlabel("step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole: no tick at 1.25
     if panel.unit_range:
         ax.set_ylim(-0.03, 1.03)
     else:  # from 0, so a drift reads at its true size (a length growing 5% is not a cliff)

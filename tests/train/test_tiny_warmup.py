@@ -47,7 +47,7 @@ def _solid(colour):
 def test_model_path_warms_up_on_the_runs_prompts_places_and_steps(tmp_path, monkeypatch):
     import torch
 
-    import seekworld.train.tiny_qwen as tiny_qwen
+    import seekworld.integrations.trl.backend as backend
     from seekworld.integrations.trl.backend import model_path
 
     rows = []
@@ -71,7 +71,7 @@ def test_model_path_warms_up_on_the_runs_prompts_places_and_steps(tmp_path, monk
     )
     calls = []
     monkeypatch.setattr(
-        tiny_qwen,
+        backend,
         "build_warmed_up",
         lambda out, prompts, labels, **kw: calls.append((out, list(prompts), list(labels), kw)),
     )
@@ -103,7 +103,8 @@ def one_thread():
 def test_warmed_up_model_writes_the_format_after_a_picture_naming_only_the_datas_places(tmp_path, one_thread):
     import torch
 
-    from seekworld.rewards.variants import RewardConfig, score_response
+    from seekworld.rewards.scoring import score_response
+    from seekworld.rewards.variants import RewardConfig
     from seekworld.train.tiny_qwen import WARMUP_PLACES, build_warmed_up
 
     images = [_solid(c) for c in ("red", "blue")] * 4

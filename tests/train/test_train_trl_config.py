@@ -146,7 +146,7 @@ def test_trl_accepts_the_arguments(overrides):
     if kwargs["bf16"]:
         kwargs["bf16"] = False  # GRPOConfig checks bf16 against the local device; the mapping is tested above
     args = GRPOConfig(**kwargs)
-    assert args.num_generations == 2 and args.steps_per_generation == 1
+    assert args.num_generations == 8 and args.steps_per_generation == 1
     assert args.use_vllm == ("trl.vllm=colocate" in overrides)
     assert args.reward_weights == [1.0]
 
