@@ -59,6 +59,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--print-default-config", action="store_true", help="print the default config and exit")
     p.add_argument(
+        "--plot",
+        default=None,
+        metavar="RUN_DIR",
+        help="draw RUN_DIR/metrics.jsonl (a training output folder) into RUN_DIR/metrics.png and exit; "
+        "a TRL run also draws it when it ends",
+    )
+    p.add_argument(
         "--get",
         action="append",
         default=[],
@@ -87,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.print_default_config:
         sys.stdout.write(default_config_text())
+        return 0
+    if args.plot:
+        from seekworld.train.curves import plot_run
+
+        print(plot_run(args.plot))
         return 0
     if args.write_tiny_model:
         from seekworld.train.tiny_qwen import build_tiny_qwen

@@ -72,6 +72,9 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("algo.gamma", "--algo.advantage.gamma"),
     ("algo.lambd", "--algo.advantage.lambd"),
     ("actor.lr", "--actor.adam.lr"),
+    ("actor.lr_scheduler", "--actor.lr_scheduler"),
+    ("actor.lr_warmup_ratio", "--actor.lr_warmup_ratio"),
+    ("actor.min_lr_ratio", "--actor.min_lr_ratio"),
     # reward
     ("=reward_url", "--reward.remote_url"),
     ("reward.normalize", "--reward.normalize_enable"),
@@ -156,6 +159,7 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "trl.push_to_hub",
         "trl.hub_model_id",
         "trl.hub_private",
+        "trl.tiny_warmup_steps",
         # the zoom tool on backend=trl (seekworld.integrations.trl.zoom; refused with openrlhf)
         "zoom.enabled",
         "zoom.max_crops",

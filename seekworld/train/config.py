@@ -147,6 +147,17 @@ ESTIMATOR_SETTINGS: dict[str, tuple[str, str | None]] = {
     "group_norm": ("group", None),  # GRPO: group mean and group std
     "dr_grpo": ("none", "dr_grpo"),
 }
+# transformers' scheduler names that both backends build from (lr, warm-up steps, total steps) alone;
+# the *_min_lr ones also take min_lr_ratio.
+LR_SCHEDULERS = (
+    "linear",
+    "cosine",
+    "cosine_with_min_lr",
+    "cosine_warmup_with_min_lr",
+    "constant",
+    "constant_with_warmup",
+)
+MIN_LR_SCHEDULERS = ("cosine_with_min_lr", "cosine_warmup_with_min_lr")
 DEVICES = ("auto", "cpu", "cuda")
 VLLM_MODES = ("auto", "colocate", "server", "off")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -183,6 +194,8 @@ def _validate_trl(config: TrainConfig) -> None:
         raise ConfigError(
             "rollout.n_samples_per_prompt must be > 1: TRL's advantage is relative to the group"
         )
+    if config["trl.tiny_warmup_steps"] < 0:
+        raise ConfigError(f"trl.tiny_warmup_steps must be >= 0, got {config['trl.tiny_warmup_steps']}")
     if config["train.batch_size"] % config["train.micro_batch_size"]:
         raise ConfigError(
             f"train.batch_size ({config['train.batch_size']}) must be a multiple of train.micro_batch_size "
@@ -281,11 +294,22 @@ def _validate_trl_judge(config: TrainConfig, needs_judge: bool) -> None:
             )
 
 
+def _validate_schedule(config: TrainConfig) -> None:
+    name = config["actor.lr_scheduler"]
+    if name not in LR_SCHEDULERS:
+        raise ConfigError(f"actor.lr_scheduler must be one of {', '.join(LR_SCHEDULERS)}, got {name!r}")
+    if not 0 <= config["actor.lr_warmup_ratio"] < 1:
+        raise ConfigError(f"actor.lr_warmup_ratio must be in [0, 1), got {config['actor.lr_warmup_ratio']}")
+    if not 0 <= config["actor.min_lr_ratio"] <= 1:
+        raise ConfigError(f"actor.min_lr_ratio must be in [0, 1], got {config['actor.min_lr_ratio']}")
+
+
 def validate(config: TrainConfig) -> None:
     """Refuse what upstream cannot train a VLM with, and inconsistent settings. Raises ConfigError."""
     if config["backend"] not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {config['backend']!r}")
     _validate_eval(config)
+    _validate_schedule(config)
     if config["backend"] == "trl":
         _validate_trl(config)
         return

@@ -16,9 +16,14 @@ No model hub is needed. From the CLI: `seekworld train --write-tiny-model DIR`, 
         The special tokens (`<|im_start|>`, `<|image_pad|>`, ...) and the chat template string.
     count_image_pads(processor, token_ids) -> int
         Number of `<|image_pad|>` ids in a token list.
-    warm_up(tiny, replies=None, steps=150) -> losses
-        A few seconds of text-only SFT so the random model writes `<think>...</think><answer>$...$</answer>`
+    warm_up(tiny, replies=None, *, prompts=None, images=None, steps=150) -> losses
+        A few seconds of SFT so the random model writes `<think>...</think><answer>$...$</answer>`
         (without it every reward is 0 and an RL step changes nothing).
+    build_warmed_up(out_dir, prompts, labels, *, images, steps, seed, max_pixels) -> TinyQwen
+        `build_tiny_qwen` then `warm_up` on the run's own prompts (with their pictures) and replies
+        naming the places of its own labels: what `model.path = "tiny-random"` trains from.
+    data_places(labels) -> [(country, region)]
+        The distinct places of a run's labels, in first-seen order.
 
 Fixtures (in `tests/conftest.py`, session-scoped so the ~5 s build happens once per test run):
 
@@ -31,6 +36,7 @@ in generation (`bad_words_ids`) or feed canned responses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +47,9 @@ __all__ = [
     "TinyQwen",
     "build_tiny_qwen",
     "build_tokenizer",
+    "build_warmed_up",
     "count_image_pads",
+    "data_places",
     "warm_up",
     "warmup_reply",
 ]
@@ -213,23 +221,52 @@ _WARMUP_THOUGHTS = ("Signs.", "Roads.")
 
 
 def warmup_reply(country: str, region: str, thought: str = _WARMUP_THOUGHTS[0]) -> str:
-    return f"<think>{thought}</think><answer>${country},{region}$</answer>"
+    place = f"{country},{region}" if region else country
+    return f"<think>{thought}</think><answer>${place}$</answer>"
+
+
+def _encode_prompts(
+    processor: Any, prompts: Sequence[list[dict[str, Any]]], images: Sequence[Any] | None
+) -> list[dict[str, Any]]:
+    """Per prompt: its token ids with the image pads expanded as in training, and with a picture its
+    `pixel_values`, `image_grid_thw` and `mm_token_type_ids` (without these the model falls back to
+    1-D positions, and the format learnt would not be the one generation sees)."""
+    out = []
+    for i, messages in enumerate(prompts):
+        text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        image = images[i] if images is not None else None
+        if image is None:
+            out.append({"ids": processor.tokenizer(text, add_special_tokens=False)["input_ids"]})
+            continue
+        enc = processor(text=[text], images=[image], return_tensors="pt")
+        out.append(
+            {
+                "ids": enc["input_ids"][0].tolist(),
+                "types": enc["mm_token_type_ids"][0].tolist(),
+                "pixel_values": enc["pixel_values"],
+                "image_grid_thw": enc["image_grid_thw"],
+            }
+        )
+    return out
 
 
 def warm_up(
     tiny: TinyQwen,
     replies: list[str] | None = None,
     *,
-    prompts: list[list[dict[str, Any]]] | None = None,
+    prompts: Sequence[list[dict[str, Any]]] | None = None,
+    images: Sequence[Any] | None = None,
     steps: int = 150,
     lr: float = 3e-3,
     batch_size: int = 8,
     seed: int = 0,
     save: bool = True,
 ) -> list[float]:
-    """Teach the tiny model the answer format: a text-only SFT on `replies` (default: answer-shaped
-    replies naming `WARMUP_PLACES`) after one of `prompts` (chat messages with string contents; default
-    a one-line question), loss on the reply only. A few seconds on CPU.
+    """Teach the tiny model the answer format: SFT on `replies` (default: answer-shaped replies naming
+    `WARMUP_PLACES`) after one of `prompts` (chat messages; default a one-line question), loss on the
+    reply only. With `images` (one PIL image per prompt, whose messages hold an image block), the
+    prompt carries its picture as in training; the reply is drawn independently of it, so nothing of
+    the image's place is taught. A few seconds on CPU.
     Saves the model back into `tiny.path` unless `save=False`. Returns the loss per step."""
     import random
 
@@ -241,33 +278,36 @@ def warm_up(
     replies = replies or [warmup_reply(c, r, t) for c, r in WARMUP_PLACES for t in _WARMUP_THOUGHTS]
     tokenizer = tiny.processor.tokenizer
     prompts = prompts or [[{"role": "user", "content": "Where was this photo taken?"}]]
-    prompt_ids = [
-        tokenizer(
-            tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True),
-            add_special_tokens=False,
-        )["input_ids"]
-        for p in prompts
-    ]
+    encoded = _encode_prompts(tiny.processor, prompts, images)
     reply_ids = [tokenizer(r + "<|im_end|>", add_special_tokens=False)["input_ids"] for r in replies]
-    pad = tokenizer.pad_token_id
     model = tiny.model
     model.train()
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     losses = []
     for _ in range(steps):
-        pairs = [(rng.choice(prompt_ids), rng.choice(reply_ids)) for _ in range(batch_size)]
-        batch = [p + r for p, r in pairs]
-        width = max(len(x) for x in batch)
-        ids = torch.full((len(batch), width), pad)
-        labels = torch.full((len(batch), width), -100)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, x in enumerate(batch):
-            ids[i, : len(x)] = torch.tensor(x)
-            mask[i, : len(x)] = 1
-            start = len(pairs[i][0])
-            labels[i, start : len(x)] = torch.tensor(x[start:])
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        pairs = [(rng.choice(encoded), rng.choice(reply_ids)) for _ in range(batch_size)]
+        width = max(len(p["ids"]) + len(r) for p, r in pairs)
+        ids = torch.full((batch_size, width), tokenizer.pad_token_id)
+        labels = torch.full((batch_size, width), -100)
+        mask = torch.zeros((batch_size, width), dtype=torch.long)
+        types = torch.zeros((batch_size, width), dtype=torch.long)
+        for i, (prompt, reply) in enumerate(pairs):
+            start, end = len(prompt["ids"]), len(prompt["ids"]) + len(reply)
+            ids[i, :end] = torch.tensor(prompt["ids"] + reply)
+            mask[i, :end] = 1
+            labels[i, start:end] = torch.tensor(reply)
+            if "types" in prompt:
+                types[i, :start] = torch.tensor(prompt["types"])
+        pictured = [p for p, _ in pairs if "pixel_values" in p]
+        vision = {}
+        if pictured:
+            vision = {
+                "pixel_values": torch.cat([p["pixel_values"] for p in pictured]),
+                "image_grid_thw": torch.cat([p["image_grid_thw"] for p in pictured]),
+                "mm_token_type_ids": types,
+            }
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels, **vision).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -276,3 +316,70 @@ def warm_up(
     if save:
         model.save_pretrained(tiny.path)
     return losses
+
+
+def data_places(labels: Iterable[Any]) -> list[tuple[str, str]]:
+    """The distinct (country, first region) of `labels`, spelt as the first label naming each place
+    spells it, in first-seen order (two spellings of one gazetteer place count once). A label that
+    does not parse is skipped (preflight reports it); a country-only label gives region ""."""
+    from seekworld.geo.label import LabelError, parse_label
+
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    for label in labels:
+        try:
+            gold = parse_label(label)
+        except (LabelError, ValueError):
+            continue
+        region = gold.regions[0] if gold.regions else ""
+        key = (gold.country_id or gold.country.casefold(), gold.place_id or region.casefold())
+        seen.setdefault(key, (gold.country, region))
+    return list(seen.values())
+
+
+def text_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages with their text blocks joined into one string each (image blocks dropped)."""
+    out = []
+    for m in messages:
+        content = m["content"]
+        if not isinstance(content, str):
+            content = "".join(b.get("text") or "" for b in content)
+        out.append({"role": m["role"], "content": content})
+    return out
+
+
+def build_warmed_up(
+    out_dir: str | Path,
+    prompts: Sequence[list[dict[str, Any]]],
+    labels: Iterable[Any],
+    *,
+    images: Sequence[Any] | None = None,
+    steps: int,
+    seed: int = 0,
+    max_pixels: int | None = None,
+) -> TinyQwen:
+    """A tiny model that writes the answer format naming the run's own places, saved in `out_dir`.
+
+    The replies name each place of `labels` equally often (`data_places`), after the run's own
+    `prompts` and, given `images` (one per prompt), their pictures: a 2-layer model taught the
+    format after text-only prompts kept it in 0.4-0.8 of its answers once image tokens came first
+    (0.98 with the pictures). The reply is drawn independently of the picture, so the model can only
+    guess (about 1/N right with N places) and RL must learn to look; the price is that the model
+    learns not to look (docs/benchmarks.md, "Learning canary"). Places absent from the data would
+    cost RL steps to unlearn."""
+    tiny = build_tiny_qwen(out_dir, max_pixels=max_pixels)
+    # One fixed thought: the place is the reply's only choice. Two thoughts made a second branch
+    # whose letters the place names share ("Roads." vs "japan": R-o-a-d, j-a-pan), and the first RL
+    # updates crossed them ("<think>Roapan,hokk...").
+    replies = [warmup_reply(c, r, _WARMUP_THOUGHTS[0]) for c, r in data_places(labels)]
+    if steps > 0:
+        warm_up(
+            tiny,
+            replies or None,
+            prompts=list(prompts) if images is not None else [text_only(p) for p in prompts],
+            images=images,
+            steps=steps,
+            lr=5e-3,
+            batch_size=4,
+            seed=seed,
+        )
+    return tiny

@@ -111,6 +111,9 @@ def test_default_command_carries_seekworld_settings():
     assert pairs["--algo.advantage.estimator"] == "reinforce_baseline"
     assert pairs["--rollout.n_samples_per_prompt"] == "16"
     assert pairs["--actor.adam.lr"] == "4e-07"
+    # upstream's own schedule defaults, passed explicitly so both backends read them from one place
+    assert pairs["--actor.lr_scheduler"] == "cosine_with_min_lr"
+    assert (pairs["--actor.lr_warmup_ratio"], pairs["--actor.min_lr_ratio"]) == ("0.03", "0.1")
     assert pairs["--algo.kl.init_coef"] == "0.0"
     assert pairs["--reward.remote_url"] == URL
     assert pairs["--vllm.num_engines"] == "8"

@@ -66,6 +66,9 @@ def test_estimator_picks_the_advantage_scaling(estimator, scale, loss):
         ),
         (["trl.vllm=server"], "vllm_server_base_url"),
         (["trl.device=tpu"], "trl.device"),
+        (["actor.lr_scheduler=cosine_annealing"], "actor.lr_scheduler must be one of linear, cosine"),
+        (["actor.lr_warmup_ratio=1.0"], r"actor.lr_warmup_ratio must be in \[0, 1\)"),
+        (["actor.min_lr_ratio=-0.1"], r"actor.min_lr_ratio must be in \[0, 1\]"),
     ],
 )
 def test_settings_trl_cannot_use_are_refused(overrides, message):
@@ -98,6 +101,20 @@ def test_judge_variant_validates_and_maps_onto_the_judge_client():
     assert judge_config(load_config(None, ["backend=trl"]), env={}) is None
 
 
+def test_the_lr_schedule_is_upstreams_on_trl_too():
+    args = grpo_arguments(load_config(None, ["backend=trl"]), device="cpu")
+    assert args["lr_scheduler_type"] == "cosine_with_min_lr"  # OpenRLHF's default, not TRL's linear decay
+    assert args["warmup_steps"] == 0.03  # a ratio, as upstream's --actor.lr_warmup_ratio
+    assert args["lr_scheduler_kwargs"] == {"min_lr_rate": 0.1}
+    constant = ["backend=trl", "actor.lr_scheduler=constant_with_warmup", "actor.lr_warmup_ratio=0.1"]
+    args = grpo_arguments(load_config(None, constant), device="cpu")
+    assert (args["lr_scheduler_type"], args["warmup_steps"], args["lr_scheduler_kwargs"]) == (
+        "constant_with_warmup",
+        0.1,
+        None,  # min_lr_rate is only for the *_min_lr schedules (others raise on it)
+    )
+
+
 def test_openrlhf_checks_do_not_apply_to_trl():
     # 8 GPUs per node and a 2-prompt rollout: refused for OpenRLHF, fine on one machine.
     small = ["rollout.batch_size=2", "rollout.n_samples_per_prompt=2", "train.batch_size=4"]
@@ -112,7 +129,15 @@ def test_unknown_backend_is_refused():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("overrides", [[], ["trl.device=cuda", "trl.vllm=colocate"], ["logging.wandb=true"]])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [],
+        ["trl.device=cuda", "trl.vllm=colocate"],
+        ["logging.wandb=true"],
+        ["actor.lr_scheduler=constant_with_warmup", "actor.lr_warmup_ratio=0.1"],
+    ],
+)
 def test_trl_accepts_the_arguments(overrides):
     from trl import GRPOConfig
 
@@ -121,7 +146,7 @@ def test_trl_accepts_the_arguments(overrides):
     if kwargs["bf16"]:
         kwargs["bf16"] = False  # GRPOConfig checks bf16 against the local device; the mapping is tested above
     args = GRPOConfig(**kwargs)
-    assert args.num_generations == 2 and args.steps_per_generation == 1
+    assert args.num_generations == 8 and args.steps_per_generation == 1
     assert args.use_vllm == ("trl.vllm=colocate" in overrides)
     assert args.reward_weights == [1.0]
 

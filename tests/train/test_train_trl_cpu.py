@@ -60,7 +60,7 @@ def test_model_card_names_the_base_model_and_the_data(smoke_run):
     assert "[None]" not in card  # TRL's own card, for a model loaded from a folder
     assert "a tiny Qwen2.5-VL with random weights" in card
     data = smoke_run.parents[1] / "data/train.jsonl"
-    assert f"| data | `{data}` (29 prompt rows" in card
+    assert f"| data | `{data}` (4 prompt rows" in card
     assert "| steps | 3 |" in card and "| reward | `rule`" in card
 
 
@@ -81,7 +81,7 @@ def test_metrics_has_a_finite_reward_row_per_step(smoke_run):
 def test_logged_rewards_are_our_verifiers(smoke_run):
     samples = [json.loads(line) for line in (smoke_run / "samples.jsonl").read_text().splitlines()]
     metrics = {r["step"]: r for r in map(json.loads, (smoke_run / "metrics.jsonl").read_text().splitlines())}
-    assert len(samples) == 3 * 8  # 4 prompts x 2 samples per step
+    assert len(samples) == 3 * 8  # 1 prompt x 8 samples per step
     config = RewardConfig.from_variant("rule")
     for sample in samples:
         assert sample["reward"] == pytest.approx(
@@ -90,6 +90,10 @@ def test_logged_rewards_are_our_verifiers(smoke_run):
     for step, row in metrics.items():  # TRL's logged mean is the mean of what our functions returned
         mine = [s["reward"] for s in samples if s["step"] == step]
         assert row["reward"] == pytest.approx(sum(mine) / len(mine), abs=1e-5)
+
+
+def test_the_run_ends_by_drawing_its_curves_beside_metrics(smoke_run):
+    assert (smoke_run / "metrics.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_policy_weights_changed(smoke_run):

@@ -41,11 +41,18 @@ from seekworld.integrations.trl.zoom import (
 from seekworld.rewards.judge import JudgeConfig
 from seekworld.rewards.variants import RewardConfig
 from seekworld.service.settings import RewardSettings
-from seekworld.train.config import ESTIMATOR_SETTINGS, ConfigError, TrainConfig, zoom_config
+from seekworld.train.config import (
+    ESTIMATOR_SETTINGS,
+    MIN_LR_SCHEDULERS,
+    ConfigError,
+    TrainConfig,
+    zoom_config,
+)
+from seekworld.train.curves import plot_at_end
 from seekworld.train.gpu_support import choose_attention, local_gpu, log_once, probe, trl_dtype
 from seekworld.train.launch import reward_settings
 from seekworld.train.places import with_monitor_places
-from seekworld.train.tiny_qwen import build_tiny_qwen, warm_up
+from seekworld.train.tiny_qwen import build_warmed_up
 from seekworld.zoom.reward import episode_config
 
 __all__ = [
@@ -62,8 +69,8 @@ __all__ = [
 ]
 
 TINY_MODEL = "tiny-random"
-TINY_WARMUP_STEPS = 250
 TINY_MAX_PIXELS = 112 * 112  # 16 visual tokens per image: a smoke run stays fast on 2 cores
+TINY_WARMUP_PROMPTS = 32  # the format warm-up's prompts: the data's first rows, with their pictures
 # Tokens a policy must never emit: a sampled <|image_pad|> breaks the next forward pass.
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
 
@@ -122,6 +129,14 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "fp16": dtype == "float16",
         "seed": config["train.seed"],
         "learning_rate": config["actor.lr"],
+        # upstream's schedule: transformers' scheduler by name, warm-up as a share of the steps
+        "lr_scheduler_type": config["actor.lr_scheduler"],
+        "warmup_steps": config["actor.lr_warmup_ratio"],
+        "lr_scheduler_kwargs": (
+            {"min_lr_rate": config["actor.min_lr_ratio"]}
+            if config["actor.lr_scheduler"] in MIN_LR_SCHEDULERS
+            else None
+        ),
         "beta": config["algo.kl_init_coef"],
         "num_generations": config["rollout.n_samples_per_prompt"],
         "generation_batch_size": config["rollout.batch_size"] * config["rollout.n_samples_per_prompt"],
@@ -189,17 +204,16 @@ def model_path(config: TrainConfig) -> str:
     torch.set_num_threads(1)
     out = tiny_model_dir(config)
     if not (out / "config.json").is_file():
-        tiny = build_tiny_qwen(out, max_pixels=TINY_MAX_PIXELS)
-        # A random model never writes the answer format, so every reward would be 0 and no update
-        # would happen: a short text-only warm-up on answer-shaped replies after this run's own
-        # prompts (a 2-layer model does not carry the format over from a short prompt to a long one).
-        rows = load_prompt_dataset(config["data.prompt_data"], 8)
-        prompts = [
-            [{"role": m["role"], "content": "".join(b["text"] or "" for b in m["content"])} for m in row]
-            for row in rows["prompt"]
-        ]
-        warm_up(
-            tiny, prompts=prompts, steps=TINY_WARMUP_STEPS, lr=5e-3, batch_size=4, seed=config["train.seed"]
+        rows = load_prompt_dataset(config["data.prompt_data"], config["data.max_samples"])
+        first = rows.select(range(min(TINY_WARMUP_PROMPTS, len(rows))))
+        build_warmed_up(
+            out,
+            first["prompt"],
+            rows["label"],
+            images=[row[0] if row else None for row in first["images"]],
+            steps=config["trl.tiny_warmup_steps"],
+            seed=config["train.seed"],
+            max_pixels=TINY_MAX_PIXELS,
         )
     return str(out)
 
@@ -325,6 +339,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     trainer.save_model(str(output))
     if trainer.is_world_process_zero():
         processor.save_pretrained(str(output))
+        plot_at_end(output)
     return {
         "output": str(output),
         "steps": result.global_step,

@@ -61,6 +61,7 @@ micro_batch_size = 4
 num_episodes = 1
 [actor]
 lr = 1e-3
+lr_scheduler = "constant"  # one step: a warm-up would make it at lr 0
 [deepspeed]
 gradient_checkpointing = false
 [checkpoint]
