@@ -74,13 +74,23 @@ def label_of(country: str, region: str) -> str:
     return f"${country.lower()},{region.lower()}$"
 
 
-def write_rows(root: Path, name: str, places: list, n_per_place: int, rng: random.Random, clue: str) -> Path:
+def write_rows(
+    root: Path,
+    name: str,
+    places: list,
+    n_per_place: int,
+    rng: random.Random,
+    clue: str,
+    interleave: bool = False,
+) -> Path:
     """`n_per_place` images per place under root/name/, and root/name.jsonl in `seekworld prepare`'s
-    row shape (prompt, images, label)."""
+    row shape (prompt, images, label): shuffled, or with `interleave` one place after another
+    (A, B, A, B, ...), so that any run of consecutive rows holds the places equally often."""
     folder = root / name
     folder.mkdir(parents=True)
-    rows = []
+    per_place = []
     for country, region, colour in places:
+        rows = []
         for i in range(n_per_place):
             path = folder / f"{country}-{i}.png"
             make_image(path, colour, rng, clue)
@@ -91,7 +101,12 @@ def write_rows(root: Path, name: str, places: list, n_per_place: int, rng: rando
                     "label": label_of(country, region),
                 }
             )
-    rng.shuffle(rows)
+        per_place.append(rows)
+    if interleave:
+        rows = [row for group in zip(*per_place, strict=True) for row in group]
+    else:
+        rows = [row for group in per_place for row in group]
+        rng.shuffle(rows)
     data = root / f"{name}.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return data
@@ -107,7 +122,7 @@ def write_data(root: Path, args: argparse.Namespace) -> tuple[Path, Path]:
     rng = random.Random(args.seed)
     places = PLACES[: args.places]
     root.mkdir(parents=True, exist_ok=True)
-    train = write_rows(root, "train", places, args.train_per_place, rng, args.clue)
+    train = write_rows(root, "train", places, args.train_per_place, rng, args.clue, args.balanced)
     heldout = write_rows(root, "heldout", places, args.heldout_per_place, rng, args.clue)
     if image_digests(train) & image_digests(heldout):
         raise SystemExit("a held-out picture repeats a training picture")
@@ -154,6 +169,7 @@ def train_overrides(data: Path, output: Path, args: argparse.Namespace) -> list[
         f"trl.max_steps={args.steps}",
         f"trl.tiny_warmup_steps={args.warmup_steps}",
         *SCHEDULE,
+        *(["trl.shuffle_dataset=false"] if args.balanced else []),
         *args.overrides,
     ]
     return ["train", "--backend", "trl", *(a for s in sets for a in ("--set", s))]
@@ -225,6 +241,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"fresh pictures per place (default: {HELDOUT} in all)",
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--balanced",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="every step's prompts hold the places equally often (interleaved rows, trl.shuffle_dataset "
+        "false); --no-balanced: TRL's shuffled draw",
+    )
     ap.add_argument(
         "--set",
         dest="overrides",
