@@ -51,6 +51,10 @@ DEFAULTS = {
 # A constant lr after a short warm-up: the first Adam steps at full lr can garble the answer strings
 # in one update, and a decaying lr leaves the run too little to leave the image-blind start.
 SCHEDULE = ["actor.lr_scheduler=constant_with_warmup", "actor.lr_warmup_ratio=0.1"]
+# A KL penalty towards the warmed-up model (TRL's beta): it holds the start's even odds between the
+# places while RL finds the clue; without it a run can drift onto one answer for every picture,
+# after which no group's samples differ and nothing more is learnt.
+KL = 0.04
 HELDOUT = 100  # fresh pictures in all, split evenly over the places
 
 
@@ -160,6 +164,7 @@ def train_overrides(data: Path, output: Path, args: argparse.Namespace) -> list[
         "train.num_episodes=1000",
         f"train.seed={args.seed}",
         f"actor.lr={args.lr}",
+        f"algo.kl_init_coef={args.kl}",
         "deepspeed.gradient_checkpointing=false",
         f"checkpoint.save_path={output}",
         "checkpoint.save_steps=100000",
@@ -240,6 +245,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"fresh pictures per place (default: {HELDOUT} in all)",
     )
+    ap.add_argument("--kl", type=float, default=KL, help="algo.kl_init_coef (TRL's beta)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--balanced",
@@ -286,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.places} places ({args.clue}), {args.train_per_place} training and {args.heldout_per_place} "
         f"held-out images per place; GRPO {args.steps} steps x {args.prompts_per_step} prompts x "
-        f"{args.samples} samples, lr {args.lr}, warm-up {args.warmup_steps} steps, seed {args.seed}",
+        f"{args.samples} samples, lr {args.lr}, KL {args.kl}, warm-up {args.warmup_steps} steps, "
+        f"seed {args.seed}",
         flush=True,
     )
 
