@@ -1,6 +1,6 @@
 """Does the RL loop learn from pixels? A learning canary on CPU, through the real CLI.
 
-    python benchmarks/bench_learn_toy.py                 # 2 places: 60 GRPO steps, ~4 min on 2 cores
+    python benchmarks/bench_learn_toy.py                 # 2 places: 60 GRPO steps, ~2.5 min on 2 cores
     python benchmarks/bench_learn_toy.py --places 4      # 120 steps
     python benchmarks/bench_learn_toy.py --seed 3 --set actor.lr_scheduler=linear   # more train settings
 
@@ -8,9 +8,11 @@ The toy: N "places", each a picture that differs by one drawn clue (a coloured d
 spot on a noisy grey field: red = Japan/Hokkaido, blue = Brazil/Bahia, green = Norway/Vestland,
 yellow = Kenya/Nairobi; `--clue solid` fills the whole picture with the noisy colour instead).
 1. `seekworld train --backend trl` with `model.path = "tiny-random"`: a tiny random Qwen2.5-VL whose
-   format warm-up (`trl.tiny_warmup_steps`) names the data's own places with replies drawn
-   independently of the picture, so it can only guess (about 1/N right); then GRPO with the
-   project's `rule` reward (0.5·format + 1.0·accuracy). The only way to beat 1/N is to look.
+   format warm-up (`trl.tiny_warmup_steps`) names the data's own places, each equally often, with
+   replies independent of the picture, so it can only guess (about 1/N right); then GRPO with the
+   project's `rule` reward (0.5·format + 1.0·accuracy), every step holding the places equally
+   often (`--balanced`) and a KL penalty towards the warmed-up model (`--kl`). The only way to beat
+   1/N is to look.
 2. `seekworld eval --engine transformers` on fresh pictures never trained on, for the warmed-up
    model before RL and the trained one after: greedy and sampled (temperature 1), per place.
 Prints the training curve (every few steps), the held-out table, the times, and ends with one line:
@@ -44,13 +46,17 @@ SIZE = 112  # the tiny model's pixel budget (112x112: 16 visual tokens)
 # Settings that learn, per number of places (measured: docs/benchmarks.md). Fewer prompts per step
 # or a higher lr collapse or stall on some seeds: see there.
 DEFAULTS = {
-    2: {"steps": 60, "prompts_per_step": 16, "samples": 8, "lr": 2e-3},
-    3: {"steps": 90, "prompts_per_step": 16, "samples": 8, "lr": 2e-3},
-    4: {"steps": 120, "prompts_per_step": 16, "samples": 8, "lr": 2e-3},
+    2: {"steps": 60, "prompts_per_step": 16, "samples": 8, "lr": 2e-3, "kl": 0.04},
+    3: {"steps": 90, "prompts_per_step": 16, "samples": 8, "lr": 2e-3, "kl": 0.1},
+    4: {"steps": 120, "prompts_per_step": 16, "samples": 8, "lr": 2e-3, "kl": 0.1},
 }
 # A constant lr after a short warm-up: the first Adam steps at full lr can garble the answer strings
 # in one update, and a decaying lr leaves the run too little to leave the image-blind start.
 SCHEDULE = ["actor.lr_scheduler=constant_with_warmup", "actor.lr_warmup_ratio=0.1"]
+# "kl" is a KL penalty towards the warmed-up model (TRL's beta): it holds the start's even odds
+# between the places while RL finds the clue; without it a run can drift onto one answer for every
+# picture, after which no group's samples differ and nothing more is learnt. More places leave each
+# one less probability, so they need a stronger hold.
 HELDOUT = 100  # fresh pictures in all, split evenly over the places
 
 
@@ -74,13 +80,23 @@ def label_of(country: str, region: str) -> str:
     return f"${country.lower()},{region.lower()}$"
 
 
-def write_rows(root: Path, name: str, places: list, n_per_place: int, rng: random.Random, clue: str) -> Path:
+def write_rows(
+    root: Path,
+    name: str,
+    places: list,
+    n_per_place: int,
+    rng: random.Random,
+    clue: str,
+    interleave: bool = False,
+) -> Path:
     """`n_per_place` images per place under root/name/, and root/name.jsonl in `seekworld prepare`'s
-    row shape (prompt, images, label)."""
+    row shape (prompt, images, label): shuffled, or with `interleave` one place after another
+    (A, B, A, B, ...), so that any run of consecutive rows holds the places equally often."""
     folder = root / name
     folder.mkdir(parents=True)
-    rows = []
+    per_place = []
     for country, region, colour in places:
+        rows = []
         for i in range(n_per_place):
             path = folder / f"{country}-{i}.png"
             make_image(path, colour, rng, clue)
@@ -91,7 +107,12 @@ def write_rows(root: Path, name: str, places: list, n_per_place: int, rng: rando
                     "label": label_of(country, region),
                 }
             )
-    rng.shuffle(rows)
+        per_place.append(rows)
+    if interleave:
+        rows = [row for group in zip(*per_place, strict=True) for row in group]
+    else:
+        rows = [row for group in per_place for row in group]
+        rng.shuffle(rows)
     data = root / f"{name}.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return data
@@ -107,7 +128,7 @@ def write_data(root: Path, args: argparse.Namespace) -> tuple[Path, Path]:
     rng = random.Random(args.seed)
     places = PLACES[: args.places]
     root.mkdir(parents=True, exist_ok=True)
-    train = write_rows(root, "train", places, args.train_per_place, rng, args.clue)
+    train = write_rows(root, "train", places, args.train_per_place, rng, args.clue, args.balanced)
     heldout = write_rows(root, "heldout", places, args.heldout_per_place, rng, args.clue)
     if image_digests(train) & image_digests(heldout):
         raise SystemExit("a held-out picture repeats a training picture")
@@ -145,6 +166,7 @@ def train_overrides(data: Path, output: Path, args: argparse.Namespace) -> list[
         "train.num_episodes=1000",
         f"train.seed={args.seed}",
         f"actor.lr={args.lr}",
+        f"algo.kl_init_coef={args.kl}",
         "deepspeed.gradient_checkpointing=false",
         f"checkpoint.save_path={output}",
         "checkpoint.save_steps=100000",
@@ -154,6 +176,7 @@ def train_overrides(data: Path, output: Path, args: argparse.Namespace) -> list[
         f"trl.max_steps={args.steps}",
         f"trl.tiny_warmup_steps={args.warmup_steps}",
         *SCHEDULE,
+        *(["trl.shuffle_dataset=false"] if args.balanced else []),
         *args.overrides,
     ]
     return ["train", "--backend", "trl", *(a for s in sets for a in ("--set", s))]
@@ -224,7 +247,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"fresh pictures per place (default: {HELDOUT} in all)",
     )
+    ap.add_argument(
+        "--kl", type=float, default=None, help="algo.kl_init_coef, TRL's beta (default: per --places)"
+    )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--balanced",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="every step's prompts hold the places equally often (interleaved rows, trl.shuffle_dataset "
+        "false); --no-balanced: TRL's shuffled draw",
+    )
     ap.add_argument(
         "--set",
         dest="overrides",
@@ -263,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.places} places ({args.clue}), {args.train_per_place} training and {args.heldout_per_place} "
         f"held-out images per place; GRPO {args.steps} steps x {args.prompts_per_step} prompts x "
-        f"{args.samples} samples, lr {args.lr}, warm-up {args.warmup_steps} steps, seed {args.seed}",
+        f"{args.samples} samples, lr {args.lr}, KL {args.kl}, warm-up {args.warmup_steps} steps, "
+        f"seed {args.seed}",
         flush=True,
     )
 

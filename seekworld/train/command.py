@@ -156,6 +156,7 @@ LAUNCHER_KEYS: frozenset[str] = frozenset(
         "trl.max_pixels",
         "trl.dtype",
         "trl.log_completions",
+        "trl.shuffle_dataset",
         "trl.push_to_hub",
         "trl.hub_model_id",
         "trl.hub_private",

@@ -275,6 +275,16 @@ def warm_up(
     if tiny.model is None:
         raise ValueError("warm_up needs a TinyQwen built with a model")
     rng = random.Random(seed)
+    deck: list[list[int]] = []
+
+    def next_reply() -> list[int]:
+        # Replies dealt from a shuffled deck, not drawn: each is taught equally often, so the model
+        # ends the warm-up with no lean towards one place (a lean of 75/25 was seen, drawn at random,
+        # and RL then collapsed onto that place within 5 steps).
+        if not deck:
+            deck.extend(rng.sample(reply_ids, len(reply_ids)))
+        return deck.pop()
+
     replies = replies or [warmup_reply(c, r, t) for c, r in WARMUP_PLACES for t in _WARMUP_THOUGHTS]
     tokenizer = tiny.processor.tokenizer
     prompts = prompts or [[{"role": "user", "content": "Where was this photo taken?"}]]
@@ -286,7 +296,7 @@ def warm_up(
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     losses = []
     for _ in range(steps):
-        pairs = [(rng.choice(encoded), rng.choice(reply_ids)) for _ in range(batch_size)]
+        pairs = [(rng.choice(encoded), next_reply()) for _ in range(batch_size)]
         width = max(len(p["ids"]) + len(r) for p, r in pairs)
         ids = torch.full((batch_size, width), tokenizer.pad_token_id)
         labels = torch.full((batch_size, width), -100)

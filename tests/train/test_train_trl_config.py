@@ -101,6 +101,12 @@ def test_judge_variant_validates_and_maps_onto_the_judge_client():
     assert judge_config(load_config(None, ["backend=trl"]), env={}) is None
 
 
+def test_the_data_order_is_shuffled_unless_turned_off():
+    assert grpo_arguments(load_config(None, ["backend=trl"]), device="cpu")["shuffle_dataset"] is True
+    ordered = load_config(None, ["backend=trl", "trl.shuffle_dataset=false"])
+    assert grpo_arguments(ordered, device="cpu")["shuffle_dataset"] is False
+
+
 def test_the_lr_schedule_is_upstreams_on_trl_too():
     args = grpo_arguments(load_config(None, ["backend=trl"]), device="cpu")
     assert args["lr_scheduler_type"] == "cosine_with_min_lr"  # OpenRLHF's default, not TRL's linear decay

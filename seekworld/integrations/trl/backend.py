@@ -159,6 +159,7 @@ def grpo_arguments(config: TrainConfig, device: str, world_size: int = 1) -> dic
         "report_to": report_to or "none",
         "run_name": config["logging.wandb_run_name"] or None,
         "log_completions": config["trl.log_completions"],
+        "shuffle_dataset": config["trl.shuffle_dataset"],
         "use_vllm": vllm is not None,
     }
 
