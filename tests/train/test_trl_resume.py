@@ -1,10 +1,12 @@
 """A TRL run that is killed and rerun ends where a run that was never killed ends, weight for weight.
 
-Same command, same seed, CPU, the tiny Qwen2.5-VL, 4 steps with a checkpoint after each. One run
-goes through uninterrupted. The other (`tests/helpers/trl_interrupt.py`) is killed right after
-checkpoint-2, rerun and killed while writing checkpoint-3; an incomplete `checkpoint-3` is then left
-as a writer without atomic saves leaves one; the last rerun finishes. Real generation, rewards and
-updates throughout. A full disk: a real small tmpfs where the test may mount one (the ENOSPC
+Same command, same seed, CPU, the tiny Qwen2.5-VL, 4 steps with a checkpoint after each, on two
+rows (a pass over the data is 2 steps, so the run resumes in its second pass, whose order must be
+the one the uninterrupted run drew). One run goes through uninterrupted. The other
+(`tests/helpers/trl_interrupt.py`) is killed right after checkpoint-2, rerun and killed while
+writing checkpoint-3; an incomplete `checkpoint-3` is then left as a writer without atomic saves
+leaves one; the last rerun finishes. Real generation, rewards and updates throughout. A full disk:
+a real small tmpfs where the test may mount one (the ENOSPC
 stand-in at the save seam is in tests/integrations/trl/test_trl_checkpoints.py)."""
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def _train(root: Path, output: Path, mode: str = "none", step: int = 0, code: in
         f"data.prompt_data={root / 'data/train.jsonl'}",
         f"checkpoint.save_path={output}",
         "trl.max_steps=4",
+        "data.max_samples=2",  # a pass over the data is 2 steps: both resumes land in the second
         "checkpoint.save_steps=1",
         "checkpoint.max_num=10",
         *extra,

@@ -18,6 +18,12 @@ to `OUTPUT/checkpoint-N` once whole (and synced): a `checkpoint-N` is never half
 
 Disk full. A failed write removes its partial folder and, when the disk is the cause, raises
 `CheckpointSpaceError` naming the disk, its free space and the space a checkpoint needs.
+
+Data order. TRL's sampler shuffles every pass over the data with one generator that runs on from
+pass to pass; a resumed run starts a new generator, so a run resumed in its second pass drew the
+first pass's order again (and trained on other batches than the run it continues). `EpochSampler`
+seeds each pass's shuffle from the seed and the pass number, which the trainer gives it on resume
+too (`set_epoch`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 from trl import GRPOTrainer
+from trl.trainer.utils import RepeatSampler
 
 from seekworld.errors import SeekworldError
 from seekworld.train.resume import STAGING, trl_checkpoints, trl_resume_point
@@ -39,6 +46,7 @@ from seekworld.train.resume import STAGING, trl_checkpoints, trl_resume_point
 __all__ = [
     "CheckpointSpaceError",
     "CheckpointWeightsError",
+    "EpochSampler",
     "ResumableGRPOTrainer",
     "checkpoint_bytes",
     "disk_of",
@@ -253,10 +261,31 @@ def _publish(staged: Path, final: Path) -> None:
 # ---------------------------------------------------------------- the trainer
 
 
+class EpochSampler(RepeatSampler):
+    """TRL's `RepeatSampler` whose shuffle of pass `epoch` depends only on the seed and `epoch`
+    (pass 0's order is TRL's own), so a resumed run draws the order the uninterrupted run drew."""
+
+    def set_epoch(self, epoch: int) -> None:
+        if self.shuffle and self.seed is not None:
+            self.generator.manual_seed(self.seed + epoch)
+
+
 class ResumableGRPOTrainer(GRPOTrainer):
-    """TRL's GRPOTrainer with whole-or-nothing checkpoints that resume with their weights."""
+    """TRL's GRPOTrainer with whole-or-nothing checkpoints that resume with their weights, in the
+    data order of the run they continue."""
 
     _staging_dir: str | None = None
+
+    def _get_train_sampler(self, dataset: Any = None) -> EpochSampler:
+        trl = super()._get_train_sampler(dataset)
+        return EpochSampler(
+            trl.data_source,
+            mini_repeat_count=trl.mini_repeat_count,
+            batch_size=trl.batch_size,
+            repeat_count=trl.repeat_count,
+            shuffle=trl.shuffle,
+            seed=trl.seed,
+        )
 
     def _get_output_dir(self, trial: Any) -> str:
         return self._staging_dir or super()._get_output_dir(trial)

@@ -21,6 +21,7 @@ from transformers import AutoModelForImageTextToText, Qwen2_5_VLForConditionalGe
 from seekworld.integrations.trl.checkpoints import (  # noqa: E402
     CheckpointSpaceError,
     CheckpointWeightsError,
+    EpochSampler,
     checkpoint_bytes,
     disk_of,
     is_space_failure,
@@ -349,3 +350,24 @@ def test_torch_write_error_on_a_full_disk_and_other_errors(trainer, monkeypatch)
     with pytest.raises(CheckpointSpaceError, match=r"has 4\.0 KB free, a checkpoint needs about"):
         _save(trainer, 3)
     assert not any("checkpoint" in p.name for p in out.iterdir())
+
+
+def _passes(sampler: EpochSampler, epochs) -> list[list[int]]:
+    out = []
+    for epoch in epochs:
+        sampler.set_epoch(epoch)
+        out.append(list(sampler))
+    return out
+
+
+def test_a_pass_is_drawn_in_the_same_order_whether_earlier_passes_were_drawn_or_not():
+    def sampler() -> EpochSampler:
+        return EpochSampler(list(range(12)), mini_repeat_count=2, batch_size=3, seed=7)
+
+    whole = _passes(sampler(), range(4))  # an uninterrupted run
+    resumed = _passes(sampler(), [2, 3])  # a new process, resumed in the third pass
+    assert resumed == whole[2:]
+    assert whole[0] != whole[1] != whole[2]  # each pass a new order
+    assert sorted(set(whole[1])) == list(range(12))  # a shuffle: every row, each repeated
+    plain = _passes(EpochSampler(list(range(12)), mini_repeat_count=2, batch_size=3, shuffle=False), [0, 5])
+    assert plain[0] == plain[1] == [i for i in range(12) for _ in range(2)]
