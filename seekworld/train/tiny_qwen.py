@@ -265,7 +265,7 @@ def warm_up(
     """Teach the tiny model the answer format: SFT on `replies` (default: answer-shaped replies naming
     `WARMUP_PLACES`) after one of `prompts` (chat messages; default a one-line question), loss on the
     reply only. With `images` (one PIL image per prompt, whose messages hold an image block), the
-    prompt carries its picture as in training; the reply is drawn independently of it, so nothing of
+    prompt carries its picture as in training; the reply is chosen independently of it, so nothing of
     the image's place is taught. A few seconds on CPU.
     Saves the model back into `tiny.path` unless `save=False`. Returns the loss per step."""
     import random
@@ -372,7 +372,7 @@ def build_warmed_up(
     The replies name each place of `labels` equally often (`data_places`), after the run's own
     `prompts` and, given `images` (one per prompt), their pictures: a 2-layer model taught the
     format after text-only prompts kept it in 0.4-0.8 of its answers once image tokens came first
-    (0.98 with the pictures). The reply is drawn independently of the picture, so the model can only
+    (0.98 with the pictures). The reply is chosen independently of the picture, so the model can only
     guess (about 1/N right with N places) and RL must learn to look; the price is that the model
     learns not to look (docs/benchmarks.md, "Learning canary"). Places absent from the data would
     cost RL steps to unlearn."""
