@@ -8,7 +8,6 @@ the reward file and torch are real.
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 import urllib.request
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from helpers import lmm_r1_clients as lmm_r1  # noqa: E402
+from helpers.lmm_r1_sample import ATTICA, MOSCOW, SAMPLE, query  # noqa: E402
 from helpers.serve_app import MONITOR_KEYS  # noqa: E402
 
 from seekworld.integrations.lmm_r1.reply import (  # noqa: E402
@@ -29,21 +29,7 @@ from seekworld.integrations.lmm_r1.reply import (  # noqa: E402
 from seekworld.service.wire import LabelLookupError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "seekworld_data" / "sample" / "lmm_r1.jsonl"
-ROWS = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
-MOSCOW = next(r for r in ROWS if r["id"] == "ru-moscow")
-ATTICA = next(r for r in ROWS if r["id"] == "gr-attica")
 LOGS = {"scores", "format", "accuracy", "answer_too_long", "label_error", *MONITOR_KEYS}
-
-
-def query(message: str, answer: str) -> str:
-    """What lmm-r1 decodes: the chat-templated prompt, then the response and its end token."""
-    user = json.loads(message)[0]["content"][1]["text"]
-    return (
-        f"<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>{user}<|im_end|>\n"
-        "<|im_start|>assistant\n<think>Signs in Cyrillic, onion domes.</think>"
-        f"<answer>{answer}</answer><|im_end|>"
-    )
 
 
 # Five samples, micro-batches of 2: the last micro-batch is short, as at the end of a rollout.

@@ -16,28 +16,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.lmm_r1_sample import ATTICA, MOSCOW, REASONING, SAMPLE, query
 from helpers.serve_app import make_app, make_client
 from helpers.serve_process import free_port
 
 from seekworld.service.wire import LabelLookupError, PromptLabels, fill_labels, flat_reply
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "seekworld_data" / "sample" / "lmm_r1.jsonl"
-ROWS = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
-MOSCOW = next(r for r in ROWS if r["id"] == "ru-moscow")
-ATTICA = next(r for r in ROWS if r["id"] == "gr-attica")
-# "Signs in Cyrillic, onion domes.": 31 characters; `rule` pays no length, so no padding is counted
-REASONING, PADDING = 31.0, 0.0
-
-
-def query(message: str, answer: str) -> str:
-    """What lmm-r1 decodes: the chat-templated prompt, then the response and its end token."""
-    user = json.loads(message)[0]["content"][1]["text"]
-    return (
-        f"<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>{user}<|im_end|>\n"
-        "<|im_start|>assistant\n<think>Signs in Cyrillic, onion domes.</think>"
-        f"<answer>{answer}</answer><|im_end|>"
-    )
+# `rule` pays no length, so no padding is counted
+REASONING_CHARS, PADDING = float(len(REASONING)), 0.0
 
 
 RIGHT = query(MOSCOW["message"], "$Russia,Moscow$")
@@ -101,7 +88,7 @@ def test_lmm_r1_reply_is_flat_and_labels_come_from_the_dataset(lmm_r1_app):
         # the window monitors, flat like every log: both answer Moscow, the labels differ
         "top_answer_share": [1.0, 1.0],
         "top_label_share": [0.5, 0.5],
-        "reasoning_length": [REASONING, REASONING],
+        "reasoning_length": [REASONING_CHARS, REASONING_CHARS],
         "padding_share": [PADDING, PADDING],
         "hedge_rate": [0.0, 0.0],
         "format_failure_rate": [0.0, 0.0],
